@@ -1,0 +1,69 @@
+"""backpropnb: touch the chain rule.
+
+A small reverse-mode autograd engine on numpy, made for teaching
+backpropagation in Jupyter, with graph drawings and explorer widgets.
+
+>>> from backpropnb import tensor
+>>> x, y, z = tensor(-2.0, name="x"), tensor(5.0, name="y"), tensor(-4.0, name="z")
+>>> f = (x + y) * z; f.backward()
+>>> float(f.data), float(x.grad), float(y.grad), float(z.grad)
+(-12.0, -4.0, -4.0, 3.0)
+"""
+
+from .engine import Tensor, is_grad_enabled, no_grad, tensor
+from .function import Context, Function
+from .functional import grad, gradcheck, hessian, hvp, jacobian, vjp
+from .ops import (
+    cross_entropy,
+    dot,
+    exp,
+    log,
+    log_softmax,
+    matmul,
+    maximum,
+    mean,
+    relu,
+    reshape,
+    sigmoid,
+    softmax,
+    stack,
+    tanh,
+    transpose,
+)
+from .ops import sum as sum  # noqa: A004 - backpropnb.sum mirrors numpy.sum
+from .trace import BackwardStep, trace_backward
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BackwardStep",
+    "Context",
+    "Function",
+    "Tensor",
+    "cross_entropy",
+    "dot",
+    "exp",
+    "grad",
+    "gradcheck",
+    "hessian",
+    "hvp",
+    "is_grad_enabled",
+    "jacobian",
+    "log",
+    "log_softmax",
+    "matmul",
+    "maximum",
+    "mean",
+    "no_grad",
+    "relu",
+    "reshape",
+    "sigmoid",
+    "softmax",
+    "stack",
+    "sum",
+    "tanh",
+    "tensor",
+    "trace_backward",
+    "transpose",
+    "vjp",
+]

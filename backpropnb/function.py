@@ -1,0 +1,81 @@
+"""Custom gates, the "modular API": a gate is a class with forward and backward.
+
+This is how the lecture's modular picture looks in code (and how PyTorch's
+``torch.autograd.Function`` works): forward computes the output from numpy
+arrays and saves what backward needs; backward turns the upstream gradient
+into one downstream gradient per input.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .engine import Tensor, as_array, make_node
+from .ops import lift
+
+
+class Context:
+    """The notebook a gate keeps between its forward and its backward."""
+
+    def __init__(self):
+        self.saved = ()
+
+    def save_for_backward(self, *arrays):
+        """Keep arrays for backward; read them back as ``ctx.saved`` (a tuple)."""
+        self.saved = arrays
+
+
+class Function:
+    """Subclass with static ``forward(ctx, *inputs)`` and ``backward(ctx, grad_output)``.
+
+    forward receives and returns numpy arrays; backward receives the upstream
+    gradient (a numpy array) and returns one gradient per input: a tuple, or a
+    bare array when there is one input. Gradients of a custom gate are
+    first-order only (backward works on arrays, so it is not recorded).
+
+    >>> class Square(Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad_output):
+    ...         (x,) = ctx.saved
+    ...         return 2 * x * grad_output
+    >>> x = Tensor(3.0); y = Square.apply(x); y.backward(); float(x.grad), y.op
+    (6.0, 'Square')
+    """
+
+    @staticmethod
+    def forward(ctx, *inputs):
+        raise NotImplementedError("write forward(ctx, *inputs) returning a numpy array")
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        raise NotImplementedError("write backward(ctx, grad_output) returning one gradient per input")
+
+    @classmethod
+    def apply(cls, *inputs):
+        """Run the gate on Tensors (numbers and arrays become constants); returns a Tensor."""
+        tensors = lift(*inputs)
+        ctx = Context()
+        output = as_array(cls.forward(ctx, *(t.data for t in tensors)))
+        cache = {}
+
+        def rule(upstream, out, index):
+            if cache.get("upstream") is not upstream:
+                cache["upstream"], cache["grads"] = upstream, cls._checked_backward(ctx, upstream.data, tensors)
+            return Tensor(cache["grads"][index], requires_grad=False)
+
+        return make_node(cls.__name__, output, tensors, rule)
+
+    @classmethod
+    def _checked_backward(cls, ctx, upstream, tensors):
+        grads = cls.backward(ctx, upstream)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        if len(grads) != len(tensors):
+            raise ValueError(
+                f"{cls.__name__}.backward returned {len(grads)} gradients for {len(tensors)} inputs; return one per input"
+            )
+        return tuple(np.zeros_like(t.data) if g is None else as_array(g, t.dtype) for g, t in zip(grads, tensors))
