@@ -72,14 +72,15 @@ class Tensor:
     """
 
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray + Tensor works
-    __slots__ = ("data", "grad", "name", "op", "parents", "requires_grad", "_rule", "__weakref__")
+    __slots__ = ("data", "grad", "name", "op", "parents", "params", "requires_grad", "_rule", "__weakref__")
 
-    def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), rule=None):
+    def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), rule=None, params=None):
         self.data = as_array(data)
         self.grad = None
         self.name = name
         self.op = op
         self.parents = tuple(parents)
+        self.params = params or {}  # the op's constant settings (exponent, axis, index...), for drawings
         self.requires_grad = bool(requires_grad)
         # rule(upstream, out, index) -> gradient for parents[index], as a Tensor
         self._rule = rule
@@ -159,10 +160,10 @@ def constant_like(value, like):
     return Tensor(value, requires_grad=False)
 
 
-def make_node(op, data, parents, rule):
+def make_node(op, data, parents, rule, params=None):
     """Wrap an operation's output: a graph node if any input needs a gradient, else a constant."""
     if _grad_enabled and any(p.requires_grad for p in parents):
-        return Tensor(data, op=op, parents=parents, rule=rule)
+        return Tensor(data, op=op, parents=parents, rule=rule, params=params)
     return Tensor(data, requires_grad=False)
 
 

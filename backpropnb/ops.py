@@ -45,7 +45,7 @@ class Primitive:
         def rule(upstream, out, index):
             return rules[index](upstream, out, *inputs, **params)
 
-        return make_node(self.name, data, inputs, rule)
+        return make_node(self.name, data, inputs, rule, params)
 
 
 REGISTRY: dict[str, Primitive] = {}
