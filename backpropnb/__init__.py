@@ -35,12 +35,24 @@ from .trace import BackwardStep, trace_backward
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name):
+    # The drawing lives in backpropnb.render (which imports graphviz); it is loaded
+    # on first use so that the engine never depends on display code.
+    if name == "draw":
+        from .render import draw
+
+        return draw
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = [
     "BackwardStep",
     "Context",
     "Function",
     "Tensor",
     "cross_entropy",
+    "draw",
     "dot",
     "exp",
     "grad",

@@ -37,6 +37,17 @@ def local_gradients(node):
         return tuple(np.array(vjp_step(node, one, i).data) for i in range(len(node.parents)))
 
 
+def backward_steps(y, grad=None, *, with_local=True):
+    """The steps of ``y``'s backward pass, like :func:`trace_backward`, but without writing any ``.grad``.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(3.0); steps = backward_steps(x * x)
+    >>> [float(d) for d in steps[0].downstream], x.grad is None
+    ([3.0, 3.0], True)
+    """
+    return _run(y, grad, with_local)[0]
+
+
 def trace_backward(y, grad=None):
     """Run ``y.backward(grad)`` and return its steps, in the order processed.
 
@@ -46,12 +57,17 @@ def trace_backward(y, grad=None):
     >>> [(s.node.op, float(s.upstream)) for s in steps]
     [('mul', 1.0), ('add', -4.0)]
     """
+    steps, grads = _run(y, grad, with_local=True)
+    store_grads(grads)
+    return steps
+
+
+def _run(y, grad, with_local):
     steps = []
 
     def record(node, upstream, downstream):
-        local = local_gradients(node) if node.ndim == 0 else None
+        local = local_gradients(node) if with_local and node.ndim == 0 else None
         sent = tuple(None if d is None else np.array(d.data) for d in downstream)
         steps.append(BackwardStep(node, np.array(upstream.data), sent, local))
 
-    store_grads(backprop(y, grad, on_step=record))
-    return steps
+    return steps, backprop(y, grad, on_step=record)

@@ -1,0 +1,434 @@
+"""The Graphviz drawings: reference numbers, step highlighting, gate symbols, escaping, missing dot."""
+
+import html
+import re
+import shutil
+import xml.etree.ElementTree as ET
+
+import graphviz
+import numpy as np
+import pytest
+
+import backpropnb as bp
+from backpropnb import Function, tensor
+from backpropnb.render import draw, format_number, to_html
+from backpropnb.render.graph import INSTALL_HINT, GraphDrawing, gate_symbol, walk
+
+needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+
+
+def circuit():
+    """f = (x + y) z with the lecture's numbers; q = x + y is named."""
+    x, y, z = tensor(-2.0, name="x"), tensor(5.0, name="y"), tensor(-4.0, name="z")
+    q = x + y
+    q.name = "q"
+    return x, y, z, q, q * z
+
+
+def label_of(source, node_id):
+    match = re.search(rf"^\t{node_id} \[label=<(.*)> ", source, re.M)
+    assert match, f"no node {node_id} in\n{source}"
+    return match.group(1)
+
+
+def edge_labels(source, head):
+    """Labels of the edges into ``head``, in source order (None for an unlabelled edge)."""
+    found = re.findall(rf"^\t(\w+) -> {head}(?: \[label=<(.*?)>(?: |\]))?", source, re.M)
+    return [(tail, label or None) for tail, label in found]
+
+
+def svg_texts(digraph):
+    root = ET.fromstring(to_html(digraph))  # must be well-formed XML
+    return [text for text in root.itertext() if text.strip()]
+
+
+# --- numbers -----------------------------------------------------------
+
+
+def test_format_number_four_significant_digits():
+    assert format_number(0.7310585786) == "0.7311"
+    assert format_number(-0.19661193) == "-0.1966"
+    assert format_number(-0.0) == "0"
+    assert format_number(np.float32(3.0)) == "3"
+    assert format_number(np.array(-12.0)) == "-12"
+    assert format_number(tensor(2.5)) == "2.5"
+
+
+# --- reference values ----------------------------------------------------
+
+
+def test_values_and_gradients_of_the_lecture_circuit():
+    x, y, z, q, f = circuit()
+    f.backward()
+    source = draw(f).source
+    assert "value -12" in label_of(source, "v0") and "grad 1" in label_of(source, "v0")
+    assert "<B>q</B>" in label_of(source, "v1") and "value 3" in label_of(source, "v1")
+    assert "grad -4" in label_of(source, "v1")
+    assert "value -4" in label_of(source, "v2") and "grad 3" in label_of(source, "v2")
+    assert "value -2" in label_of(source, "v3") and "grad -4" in label_of(source, "v3")
+    assert "value 5" in label_of(source, "v4") and "grad -4" in label_of(source, "v4")
+    # edges carry the gradient that flowed along them: q gets z = -4, z gets q = 3
+    assert [(t, re.sub("<.*?>", "", lab)) for t, lab in edge_labels(source, "o0")] == [("v1", "-4"), ("v2", "3")]
+    assert [re.sub("<.*?>", "", lab) for _, lab in edge_labels(source, "o1")] == ["-4", "-4"]
+
+
+def test_other_seed_numbers():
+    x, y, z = tensor(-2.0, name="x"), tensor(3.0, name="y"), tensor(5.0, name="z")
+    f = (x + y) * z
+    f.backward()
+    source = draw(f).source
+    assert "value 5" in label_of(source, "v0")
+    assert "grad 5" in label_of(source, "v3") and "grad 5" in label_of(source, "v4")
+    assert "grad 1" in label_of(source, "v2")
+
+
+def test_before_backward_no_gradients_are_shown():
+    *_, f = circuit()
+    source = draw(f).source
+    assert "grad" not in source and "value -12" in source
+    assert all(label is None for _, label in edge_labels(source, "o0"))
+
+
+def test_show_picks_the_numbers():
+    *_, f = circuit()
+    f.backward()
+    values_only = draw(f, show=("value",)).source
+    assert "value -12" in values_only and "grad" not in values_only
+    bare = draw(f, show=()).source
+    assert "value" not in bare and "grad" not in bare and "<B>x</B>" in bare
+    with pytest.raises(ValueError, match="show"):
+        draw(f, show=("gradient",))
+    with pytest.raises(ValueError, match="rankdir"):
+        draw(f, rankdir="XY")
+    assert "rankdir=TB" in draw(f, rankdir="TB").source
+
+
+def test_copy_gate_gets_two_edges_with_their_own_gradients():
+    x = tensor(3.0, name="x")
+    a, b = x * 2.0, x * 5.0
+    f = a + b
+    f.backward()
+    source = draw(f).source
+    x_id = next(f"v{i}" for i, n in enumerate(walk(f).nodes) if n is x)
+    assert "grad 7" in label_of(source, x_id)  # the copy gate adds 2 + 5
+    into = re.findall(rf"^\t{x_id} -> (o\d+) \[label=<<FONT[^>]*>(.*?)</FONT>>", source, re.M)
+    assert sorted(label for _, label in into) == ["2", "5"]
+    # a value used twice by one gate: two edges into that gate
+    y = tensor(4.0, name="y")
+    g = y * y
+    g.backward()
+    assert [re.sub("<.*?>", "", lab) for _, lab in edge_labels(draw(g).source, "o0")] == ["4", "4"]
+
+
+def test_sigmoid_neuron_fused_and_primitive_agree():
+    w0, x0, w1, x1, w2 = (tensor(v, name=n) for v, n in zip([2.0, -1.0, -3.0, -2.0, -3.0], "abcde"))
+    fused = (w0 * x0 + w1 * x1 + w2).sigmoid()
+    fused.backward()
+    source = draw(fused).source
+    assert "value 0.7311" in label_of(source, "v0")
+    assert "grad -0.1966" in source and "grad 0.3932" in source and "grad -0.5898" in source
+    assert "σ" in label_of(source, "o0")
+    for t in (w0, x0, w1, x1, w2):
+        t.zero_grad()
+    primitive = 1.0 / (1.0 + (-(w0 * x0 + w1 * x1 + w2)).exp())
+    primitive.backward()
+    other = draw(primitive).source
+    assert "value 0.7311" in label_of(other, "v0")
+    assert "grad -0.1966" in other and "grad 0.3932" in other and "grad -0.5898" in other
+    assert "1/x" in other and "×−1" in other and "exp" in other
+
+
+def test_constants_are_drawn_distinctly_with_their_value_only():
+    x = tensor(2.0, name="x")
+    f = 1 + x
+    f.backward()
+    source = draw(f).source
+    constant = next(f"v{i}" for i, n in enumerate(walk(f).nodes) if not n.requires_grad)
+    assert "value 1" in label_of(source, constant) and "grad" not in label_of(source, constant)
+    assert re.search(rf"^\t{constant} \[.*style=\"rounded,filled,dashed\"", source, re.M)
+    assert [lab for _, lab in edge_labels(source, "o0")] == [None, '<FONT COLOR="#c92a2a">1</FONT>']
+
+
+def test_array_nodes_show_shapes_and_summaries():
+    W = tensor(np.arange(12.0).reshape(3, 4), name="W")
+    v = tensor([1.0, 0.0, -1.0, 2.0], name="v")
+    loss = (W @ v).relu().sum()
+    loss.backward()
+    source = draw(loss).source
+    w_label = label_of(source, next(f"v{i}" for i, n in enumerate(walk(loss).nodes) if n is W))
+    assert "shape (3, 4)" in w_label and "value mean 5.5, min 0, max 11" in w_label
+    assert "grad mean 0.5, min -1, max 2" in w_label
+    v_label = label_of(source, next(f"v{i}" for i, n in enumerate(walk(loss).nodes) if n is v))
+    assert "shape (4,)" in v_label and "value [1, 0, -1, 2]" in v_label and "grad [12, 15, 18, 21]" in v_label
+    assert "value 36" in label_of(source, "v0")  # W @ v = [4, 12, 20]
+
+
+# --- gate symbols ---------------------------------------------------------
+
+
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved
+        return 3 * x**2 * grad_output
+
+
+def test_every_gate_has_its_symbol():
+    a, b = tensor(2.0), tensor(3.0)
+    v, m = tensor([1.0, -2.0, 3.0]), tensor(np.ones((2, 3)))
+    cases = {
+        "+": a + b,
+        "−": a - b,
+        "×": a * b,
+        "÷": a / b,
+        "1/x": 1 / b,
+        "×−1": -a,
+        "x^2": a**2,
+        "x^0.5": a**0.5,
+        "max": bp.maximum(a, b),
+        "σ": a.sigmoid(),
+        "exp": a.exp(),
+        "log": a.log(),
+        "tanh": a.tanh(),
+        "ReLU": a.relu(),
+        "@": m @ v,
+        "·": v.dot(v),
+        "Σ": v.sum(),
+        "mean": v.mean(),
+        "softmax": v.softmax(),
+        "log_softmax": v.log_softmax(),
+        "CE": bp.cross_entropy(m, np.array([0, 2])),
+        "reshape": m.reshape(3, 2),
+        "ᵀ": m.T,
+        "[ ]": v[1:],
+        "stack": bp.stack([a, b]),
+        "Cube": Cube.apply(a),
+    }
+    for symbol, node in cases.items():
+        assert gate_symbol(node) == symbol, node.op
+        assert f"label=<{symbol}>" in draw(node).source
+
+
+# --- stepping through backward ---------------------------------------------
+
+
+def test_step_on_q_shows_upstream_local_downstream():
+    x, y, z, q, f = circuit()
+    source = draw(f, step=1).source  # step 0 is the mul node, step 1 the q node
+    assert "penwidth=3" in re.search(r"^\tv1 \[.*$", source, re.M).group(0)  # q is highlighted
+    assert "#e8590c" in re.search(r"^\tv1 \[.*$", source, re.M).group(0)
+    assert "up -4" in edge_labels(source, "v1")[0][1]
+    into_q = [re.sub("<.*?>", "", lab) for _, lab in edge_labels(source, "o1")]
+    assert into_q == ["local 1 × up -4 = -4", "local 1 × up -4 = -4"]
+    assert "#2b8a3e" in re.search(r"^\tv0 \[.*$", source, re.M).group(0)  # f is done
+
+
+def test_step_zero_on_the_mul_node():
+    *_, f = circuit()
+    source = draw(f, step=0).source
+    into_f = [re.sub("<.*?>", "", lab) for _, lab in edge_labels(source, "o0")]
+    assert into_f == ["local -4 × up 1 = -4", "local 3 × up 1 = 3"]
+    assert "#adb5bd" in re.search(r"^\tv3 \[.*$", source, re.M).group(0)  # x is still to come
+    assert "grad" not in label_of(source, "v3")
+    assert "grad -4" in label_of(source, "v1")  # q has received its gradient, its step is next
+    assert all(label is None for _, label in edge_labels(source, "o1"))
+
+
+def test_step_shows_partial_sums_of_a_copy_gate():
+    x = tensor(3.0, name="x")
+    f = x * 2.0 + x * 5.0
+    steps = bp.trace_backward(f)
+    first_mul = next(i for i, s in enumerate(steps) if s.node.op == "mul")
+    source = draw(f, step=first_mul).source
+    x_id = next(f"v{i}" for i, n in enumerate(walk(f).nodes) if n is x)
+    assert re.search(r"grad so far (2|5)<", label_of(source, x_id))
+    assert "grad 7" in label_of(draw(f, step=len(steps) - 1).source, x_id)
+
+
+def test_step_out_of_range_names_the_number_of_steps():
+    *_, f = circuit()
+    with pytest.raises(ValueError, match="2 steps"):
+        draw(f, step=2)
+    with pytest.raises(ValueError, match="2 steps"):
+        draw(f, step=-1)
+    with pytest.raises(ValueError, match="integer"):
+        draw(f, step=1.0)
+    with pytest.raises(ValueError, match="0 steps"):
+        draw(tensor(1.0), step=0)
+
+
+def test_draw_never_changes_grad():
+    x, y, z, q, f = circuit()
+    nodes = (x, y, z, q, f)
+    for k in (None, 0, 1):
+        draw(f, step=k)
+    assert all(n.grad is None for n in nodes)
+    f.backward()
+    before = [(n.grad, n.grad.copy()) for n in nodes]
+    for k in (None, 0, 1):
+        draw(f, step=k)
+    for n, (array, copy) in zip(nodes, before):
+        assert n.grad is array and np.array_equal(n.grad, copy)
+
+
+def test_steps_match_trace_backward():
+    *_, f = circuit()
+    steps = bp.trace_backward(f)
+    for k, step in enumerate(steps):
+        source = draw(f, step=k).source
+        number = walk(f).number[id(step.node)]
+        assert "penwidth=3" in re.search(rf"^\tv{number} \[.*$", source, re.M).group(0)
+
+
+# --- escaping --------------------------------------------------------------
+
+
+@needs_dot
+def test_hostile_and_korean_names_render_exactly():
+    a = tensor(1.0, name='a"<b>&\\c\nd')
+    w = tensor(2.0, name="가중치")
+    f = a * w
+    f.name = "</B></FONT><script>alert(1)</script>"
+    f.backward()
+    texts = svg_texts(draw(f))
+    assert 'a"<b>&\\c' in texts and "d" in texts  # the newline became a line break
+    assert "가중치" in texts
+    assert "</B></FONT><script>alert(1)</script>" in texts
+    assert not ET.fromstring(to_html(draw(f))).findall(".//{http://www.w3.org/2000/svg}script")
+
+
+@needs_dot
+def test_a_name_cannot_inject_dot():
+    x = tensor(1.0, name='x"]; evil [label="')
+    y = tensor(2.0, name="y>]; evil2 [label=<boom>]; z [label=<")
+    f = x * y
+    f.backward()
+    digraph = draw(f)
+    assert "evil" not in re.findall(r"^\t(\S+) \[", digraph.source, re.M)
+    root = ET.fromstring(to_html(digraph))
+    titles = [t.text for t in root.iter("{http://www.w3.org/2000/svg}title")]
+    nodes = [t for t in titles if "->" not in t and t != "%3"]
+    assert sorted(nodes) == ["o0", "v0", "v1", "v2"]
+    texts = svg_texts(digraph)
+    assert 'x"]; evil [label="' in texts and "y>]; evil2 [label=<boom>]; z [label=<" in texts
+
+
+@needs_dot
+def test_control_characters_and_custom_gate_names_are_safe():
+    weird = type("Gate<&>", (Cube,), {})
+    x = tensor(2.0, name="tab\there\x01")
+    f = weird.apply(x)
+    f.backward()
+    texts = svg_texts(draw(f))
+    assert "Gate<&>" in texts and "tab here\\x01" in texts
+
+
+# --- output and the missing-dot path ---------------------------------------------
+
+
+@needs_dot
+def test_to_html_is_inline_svg():
+    *_, f = circuit()
+    markup = to_html(draw(f))
+    assert markup.startswith("<svg") and "<?xml" not in markup and "DOCTYPE" not in markup
+    assert "value -12" in svg_texts(draw(f))
+    bundle = draw(f)._repr_mimebundle_()
+    assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
+
+
+def test_draw_is_a_digraph_with_a_reproducible_source():
+    *_, f = circuit()
+    f.backward()
+    first, second = draw(f), draw(f)
+    assert isinstance(first, graphviz.Digraph) and isinstance(first, GraphDrawing)
+    assert first.source == second.source
+    *_, again = circuit()
+    again.backward()
+    assert draw(again).source == first.source  # ids follow the graph, not memory addresses
+
+
+def test_missing_dot_shows_the_source_and_how_to_install(monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot on an empty PATH
+    *_, f = circuit()
+    f.name = "<f>"
+    f.backward()
+    digraph = draw(f)
+    assert isinstance(digraph, graphviz.Digraph)
+    markup = to_html(digraph)
+    for command in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz"):
+        assert command in markup
+    shown = re.search(r"<pre>(.*)</pre>", markup, re.S).group(1)
+    assert html.unescape(shown) == digraph.source and "<f>" not in markup and "value -12" in shown
+    bundle = digraph._repr_mimebundle_()
+    assert "apt-get install graphviz" in bundle["text/html"] and "Traceback" not in bundle["text/html"]
+    assert bundle["text/plain"] == digraph.source
+    assert INSTALL_HINT.count("install graphviz") == 3
+
+
+def test_missing_dot_simulated_in_the_backend(monkeypatch):
+    def no_dot(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(["dot"])
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", no_dot)
+    *_, f = circuit()
+    assert "brew install graphviz" in to_html(draw(f))
+    assert "conda install graphviz" in draw(f)._repr_mimebundle_()["text/html"]
+
+
+# --- big graphs ----------------------------------------------------------------
+
+
+def test_a_deep_chain_is_capped_not_crashed():
+    y = x = tensor(1.0, name="x")
+    for _ in range(20_000):
+        y = y + 1.0
+    y.backward()
+    digraph = draw(y, max_nodes=50)
+    values = re.findall(r"^\t(v\d+) \[", digraph.source, re.M)
+    assert len(values) == 50
+    # 20,001 values and 20,000 constants "1", of which 50 are drawn
+    assert "… 39951 more values not drawn" in digraph.source
+    assert "value 2e+04" in label_of(digraph.source, "v0") and x.grad == 1.0
+
+
+def test_step_on_an_array_graph_uses_the_stored_seed():
+    W = tensor([[1.0, 2.0], [3.0, 4.0]], name="W")
+    v = tensor([1.0, -1.0], name="v")
+    y = W @ v
+    with pytest.raises(ValueError, match=r"shape \(2,\).*y.backward\(grad\)"):
+        draw(y, step=0)
+    y.backward(np.array([1.0, 2.0]))
+    source = draw(y, step=0).source
+    into = [re.sub("<.*?>", "", lab) for _, lab in edge_labels(source, "o0")]
+    assert into == ["down [[1, -1], [2, -2]]", "down [7, 10]"]  # Wᵀ [1, 2] = [7, 10]
+    assert "up [1, 2]" in edge_labels(source, "v0")[0][1]
+
+
+def test_long_numbers_are_not_cut_but_long_names_are():
+    x = tensor([0.123456, -0.654321, 0.5, 0.25], name="n" * 100)
+    loss = (x * x).sum()
+    loss.backward()
+    assert "local [1, 1, 1, 1] × up 1 = [1, 1, 1, 1]" in draw(loss, step=0).source
+    source = draw(loss, step=1).source
+    assert source.count("down [0.1235, -0.6543, 0.5, 0.25]") == 2  # x * x: each input gets up × the other
+    assert "n" * 59 + "…" in source and "n" * 60 not in source
+
+
+def test_draw_needs_a_tensor():
+    with pytest.raises(TypeError, match="draw: expected a backpropnb Tensor"):
+        draw(3.0)
+    assert "value 3" in draw(tensor(3.0, name="x")).source  # a lone leaf is a graph too
+
+
+def test_render_exports_the_plots_lazily():
+    import backpropnb.render as render
+
+    for name in ("plot_jacobian", "plot_jacobian_memory", "plot_contour_hvp", "plot_training_curve"):
+        assert getattr(render, name).__module__ == "backpropnb.render.plots"
+    with pytest.raises(AttributeError, match="no attribute 'plot_nothing'"):
+        render.plot_nothing  # noqa: B018
