@@ -1,9 +1,10 @@
 """matplotlib figures for the lessons on Jacobians, Hessian-vector products and training.
 
 Every ``plot_*`` function returns a ``matplotlib.figure.Figure`` and never shows
-it (Jupyter displays a Figure left last in a cell). The figures are made with
-``Figure()`` rather than ``pyplot`` so that nothing is drawn twice in a notebook
-and no global figure list grows.
+it: Jupyter displays a Figure left last in a cell, exactly once. (pyplot makes
+each figure, so that Jupyter's inline backend is loaded and knows how to show
+it, and it is closed at once, so pyplot does not show it a second time at the
+end of the cell and no global figure list grows.)
 
 Every figure also carries the numbers it draws in ``figure.backpropnb_data``, a
 plain dict documented on each function, so that tests and the explorers'
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.colors import BoundaryNorm
-from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 import backpropnb
@@ -113,6 +113,14 @@ def dtype_name(itemsize):
     return _DTYPE_NAMES.get(int(itemsize), f"{itemsize}-byte")
 
 
+def _new_figure(figsize, layout=None):
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure(figsize=figsize, layout=layout)
+    plt.close(figure)  # shown only when returned, never again by pyplot
+    return figure
+
+
 def _sig(value, digits=4):
     return f"{float(value) + 0.0:.{digits}g}"
 
@@ -138,7 +146,7 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
     zeros = int(np.count_nonzero(matrix == 0))
     limit = float(np.abs(matrix).max()) if matrix.size else 0.0
     limit = limit or 1.0  # an all-zero Jacobian still needs a colour scale
-    figure = Figure(figsize=(4.8, 4.0), layout="constrained")
+    figure = _new_figure((4.8, 4.0))  # no layout engine: the PNG is cropped with bbox_inches="tight"
     axes = figure.subplots()
     image = axes.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
     figure.colorbar(image, ax=axes, shrink=0.85)
@@ -188,7 +196,7 @@ def plot_jacobian_memory(widths=(16, 64, 256, 1024, 4096, 16384), batch=REFERENC
     explicit = {b: [jacobian_memory(w, batch, b)["explicit_bytes"] for w in widths] for b in dtype_bytes}
     implicit = {b: [jacobian_memory(w, batch, b)["implicit_bytes"] for w in widths] for b in dtype_bytes}
     reference = {b: jacobian_memory(REFERENCE_WIDTH, REFERENCE_BATCH, b) for b in dtype_bytes}
-    figure = Figure(figsize=(6.4, 4.2), layout="constrained")
+    figure = _new_figure((6.4, 4.2), layout="constrained")
     axes = figure.subplots()
     for b in dtype_bytes:
         axes.loglog(widths, explicit[b], "o-", label=f"explicit Jacobian, {dtype_name(b)}")
@@ -302,7 +310,7 @@ def plot_contour_hvp(f, point, v, *, bounds=None, resolution=60, labels=("x", "y
     if bounds is None:
         bounds = (point[0] - 2, point[0] + 2, point[1] - 2, point[1] + 2)
     X, Y, Z = evaluate_grid(f, bounds, resolution)
-    figure = Figure(figsize=(5.2, 4.6), layout="constrained")
+    figure = _new_figure((5.2, 4.6))  # no layout engine: the PNG is cropped with bbox_inches="tight"
     axes = figure.subplots()
     levels = _contour_levels(Z)
     # Colours spread evenly over the levels, not over the values, so a steep valley still shows.
@@ -391,7 +399,7 @@ def plot_training_curve(losses, *, accuracies=None, title=None, log=False, xlabe
         raise ValueError("plot_training_curve: losses is empty; pass at least one loss value")
     steps = np.arange(1, losses.size + 1)
     panels = 1 if accuracies is None else 2
-    figure = Figure(figsize=(4.6 * panels, 3.4), layout="constrained")
+    figure = _new_figure((4.6 * panels, 3.4), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, panels))
     axes[0].plot(steps, losses, color="#1f77b4", marker="o" if losses.size <= 30 else None, markersize=3)
     axes[0].set_xlabel(xlabel)

@@ -1,0 +1,254 @@
+"""JacobianExplorer: the explicit Jacobian of a layer next to the vector-Jacobian product that replaces it.
+
+Pick an op and a width n. The explorer builds the explicit n × n Jacobian
+(``backpropnb.jacobian``, one VJP per output) on a fixed random input, draws it,
+counts its zeros, and compares its bytes and build time with one VJP
+(``backpropnb.vjp``). It then does the same arithmetic for the 4096-wide layer
+with a batch of 100 of CURRICULUM.md section 4, from the formula alone.
+
+>>> report = jacobian_report("relu", np.array([1.0, 3.0, -2.0, 4.0]), timings=False)
+>>> report["jacobian"].tolist()
+[[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0]]
+"""
+
+from __future__ import annotations
+
+import html
+import time
+
+import ipywidgets as widgets
+import numpy as np
+
+import backpropnb
+from backpropnb.render.plots import (
+    REFERENCE_BATCH,
+    REFERENCE_WIDTH,
+    dtype_name,
+    format_bytes,
+    jacobian_memory,
+    plot_jacobian,
+    plot_jacobian_memory,
+)
+from backpropnb.widgets.base import Explorer, figure_png, fmt
+
+OPS = ("relu", "sigmoid", "matmul W", "softmax")
+TIMINGS_HEADER = "--- timings (measured now, they vary from run to run) ---"
+
+
+def fixed_weights(n):
+    """The fixed n × n matrix W of the "matmul W" op (seeded, so every run shows the same W).
+
+    >>> fixed_weights(3).shape
+    (3, 3)
+    """
+    return np.random.default_rng(1).normal(size=(n, n)) / np.sqrt(n)
+
+
+def fixed_input(n):
+    """The seeded input x of width n that the explorer differentiates at.
+
+    >>> fixed_input(3).round(3).tolist()
+    [0.126, -0.132, 0.64]
+    """
+    return np.random.default_rng(0).normal(size=n)
+
+
+def layer(op, n):
+    """The function x -> y of the chosen op, for inputs whose last axis has width n.
+
+    >>> float(layer("relu", 2)(backpropnb.tensor([-1.0, 2.0])).sum().data)
+    2.0
+    """
+    if op == "relu":
+        return lambda x: x.relu()
+    if op == "sigmoid":
+        return lambda x: x.sigmoid()
+    if op == "softmax":
+        return lambda x: x.softmax(axis=-1)
+    if op == "matmul W":
+        W = fixed_weights(n)
+        return lambda x: x @ W.T  # y = W x for each row x
+    raise ValueError(f"JacobianExplorer: unknown op {op!r}; pick one of {list(OPS)}")
+
+
+def _best_time(action, repeats):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure_times(op, x):
+    """Seconds to build the explicit Jacobian of ``op`` at ``x`` and to run one VJP (best of a few runs)."""
+    f = layer(op, x.size)
+    upstream = np.ones_like(x)
+    explicit = _best_time(lambda: backpropnb.jacobian(f)(x), 2)
+    vjp = _best_time(lambda: backpropnb.vjp(f, x)[1](upstream), 5)
+    return {"explicit_seconds": explicit, "vjp_seconds": vjp}
+
+
+_REFERENCE_VJP_SECONDS = {}
+
+
+def reference_vjp_seconds(op):
+    """Seconds for one VJP of ``op`` on the 4096-wide layer with a batch of 100 (float64), measured once per op.
+
+    Elementwise ops are measured at full size (a 100 × 4096 batch is only 3.3 MB).
+    For "matmul W" the 4096 × 4096 W would take 134 MB, so the time is measured at
+    width 512 and scaled by (4096 / 512)², the ratio of the work of the two products.
+    """
+    if op not in _REFERENCE_VJP_SECONDS:
+        width = 512 if op == "matmul W" else REFERENCE_WIDTH
+        x = np.random.default_rng(0).normal(size=(REFERENCE_BATCH, width))
+        f = layer(op, width)
+        seconds = _best_time(lambda: backpropnb.vjp(f, x)[1](np.ones_like(x)), 3)
+        _REFERENCE_VJP_SECONDS[op] = seconds * (REFERENCE_WIDTH / width) ** 2
+    return _REFERENCE_VJP_SECONDS[op]
+
+
+def jacobian_report(op, x, *, timings=True):
+    """Everything the JacobianExplorer shows for ``op`` at input ``x`` (a 1-D array).
+
+    Keys: op, x, output, jacobian (n × n), zeros, sparsity, explicit_bytes and
+    vjp_bytes at this n (float64), reference (``jacobian_memory`` of the
+    4096 × 100 layer for float32 and float64), and with ``timings=True`` the
+    measured seconds (explicit_seconds, vjp_seconds, reference_vjp_seconds,
+    reference_explicit_seconds = one VJP per row of the big Jacobian).
+
+    >>> jacobian_report("relu", np.array([1.0, 3.0, -2.0, 4.0]), timings=False)["zeros"]
+    13
+    """
+    x = np.asarray(x, dtype=float)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"JacobianExplorer: x must be a nonempty 1-D array, got shape {x.shape}")
+    f = layer(op, x.size)
+    y, _ = backpropnb.vjp(f, x)
+    J = backpropnb.jacobian(f)(x)
+    report = {
+        "op": op,
+        "x": x,
+        "output": y,
+        "jacobian": J,
+        "zeros": int(np.count_nonzero(J == 0)),
+        "sparsity": float(np.mean(J == 0)),
+        "explicit_bytes": J.nbytes,
+        "vjp_bytes": 2 * x.nbytes,  # the upstream vector in, the downstream vector out
+        "reference": {b: jacobian_memory(REFERENCE_WIDTH, REFERENCE_BATCH, b) for b in (4, 8)},
+    }
+    if timings:
+        report.update(measure_times(op, x))
+        rows = REFERENCE_WIDTH * REFERENCE_BATCH
+        report["reference_vjp_seconds"] = reference_vjp_seconds(op)
+        report["reference_explicit_seconds"] = rows * report["reference_vjp_seconds"]
+    return report
+
+
+def format_seconds(seconds):
+    """A duration with 3 significant digits in a unit a person reads at a glance.
+
+    >>> format_seconds(0.00042), format_seconds(95.0), format_seconds(7200.0)
+    ('420 µs', '1.58 min', '2 h')
+    """
+    for unit, size in (("h", 3600), ("min", 60), ("s", 1), ("ms", 1e-3)):
+        if seconds >= size:
+            return f"{seconds / size:.3g} {unit}"
+    return f"{seconds / 1e-6:.3g} µs"
+
+
+def _vector(values, limit=8):
+    values = np.ravel(values)
+    shown = ", ".join(fmt(v) for v in values[:limit])
+    return f"({shown}{', …' if values.size > limit else ''})"
+
+
+def report_lines(report):
+    """The explanation lines (no timings) of the JacobianExplorer for one report.
+
+    >>> report_lines(jacobian_report("relu", np.array([1.0, 3.0, -2.0, 4.0]), timings=False))[2]
+    'Jacobian J = dy/dx: 4 × 4, 13 of 16 entries are zero (81.25%)'
+    """
+    n = report["x"].size
+    side = REFERENCE_WIDTH * REFERENCE_BATCH
+    ref = report["reference"]
+    explicit = ", ".join(f"{format_bytes(ref[b]['explicit_bytes'])} in {dtype_name(b)}" for b in (4, 8))
+    implicit = ", ".join(f"{format_bytes(ref[b]['implicit_bytes'])} in {dtype_name(b)}" for b in (4, 8))
+    return [
+        f"op: {report['op']}, width n = {n}; input x = {_vector(report['x'])} (seeded)",
+        f"output y = {_vector(report['output'])}",
+        f"Jacobian J = dy/dx: {n} × {n}, {report['zeros']} of {n * n} entries are zero ({report['sparsity']:.2%})",
+        f"memory at n = {n} (float64): explicit J {format_bytes(report['explicit_bytes'])} ({n * n} numbers), "
+        f"one VJP {format_bytes(report['vjp_bytes'])} (two vectors of {n})",
+        f"a {REFERENCE_WIDTH}-wide layer with a batch of {REFERENCE_BATCH}: J is {side:,} × {side:,} = "
+        f"{ref[4]['entries']:,} entries (computed, never allocated)",
+        f"  explicit J: {explicit}",
+        f"  one VJP (two vectors of {side:,}): {implicit}",
+    ]
+
+
+def timing_lines(report):
+    """The measured times of one report, as text lines (they change from run to run)."""
+    rows = REFERENCE_WIDTH * REFERENCE_BATCH
+    n = report["x"].size
+    return [
+        TIMINGS_HEADER,
+        f"at n = {n}: building J ({n} VJPs) {format_seconds(report['explicit_seconds'])}, "
+        f"one VJP {format_seconds(report['vjp_seconds'])}",
+        f"{REFERENCE_WIDTH} wide, batch {REFERENCE_BATCH}: one VJP {format_seconds(report['reference_vjp_seconds'])}"
+        f"{' (measured at width 512, × 64)' if report['op'] == 'matmul W' else ''}; "
+        f"building J would take {rows:,} of them ≈ {format_seconds(report['reference_explicit_seconds'])}",
+    ]
+
+
+def matrix_lines(J):
+    """The numbers of the heat map, one row of J per line (4 significant digits)."""
+    return ["heat map (rows of J):"] + ["  " + " ".join(fmt(v) for v in row) for row in np.asarray(J)]
+
+
+class JacobianExplorer(Explorer):
+    """Explicit Jacobian versus VJP for relu, sigmoid, a fixed matrix W and softmax.
+
+    Controls: ``op`` (relu, sigmoid, matmul W, softmax) and ``n`` (the width).
+    ``snapshot(timings=False)`` leaves out the measured times.
+
+    >>> explorer = JacobianExplorer()
+    >>> explorer.controls["n"].value = 4
+    >>> explorer.snapshot(timings=False).splitlines()[2]
+    'Jacobian J = dy/dx: 4 × 4, 13 of 16 entries are zero (81.25%)'
+    """
+
+    def __init__(self, op="relu", n=8):
+        super().__init__()
+        controls = {
+            "op": widgets.Dropdown(options=list(OPS), value=op, description="op"),
+            "n": widgets.IntSlider(value=n, min=2, max=64, description="width n", continuous_update=False),
+        }
+        self.heat_map = widgets.Image(format="png", layout=widgets.Layout(width="420px"))
+        memory = plot_jacobian_memory()  # the same for every op and n: drawn once
+        self.memory_plot = widgets.Image(value=figure_png(memory), format="png", layout=widgets.Layout(width="480px"))
+        self._memory_data = memory.backpropnb_data
+        self.text = widgets.HTML()
+        self._lines, self._timings = [], []
+        self._wire(controls)
+        plots = widgets.HBox([self.heat_map, self.memory_plot])
+        self.children = [widgets.HBox([controls["op"], controls["n"]]), plots, self.text, self.error_area]
+
+    def render(self):
+        op, n = self.controls["op"].value, self.controls["n"].value
+        report = jacobian_report(op, fixed_input(n))
+        figure = plot_jacobian(report["jacobian"], title=f"Jacobian of {op}, n = {n}")
+        self.heat_map.value = figure_png(figure)
+        self._lines = report_lines(report) + matrix_lines(figure.backpropnb_data["matrix"])
+        self._timings = timing_lines(report)
+        shown = report_lines(report) + self._timings
+        self.text.value = "<pre style='font-size:12px'>" + html.escape("\n".join(shown)) + "</pre>"
+
+    def snapshot(self, timings=True):
+        """Everything shown, as text; the measured times come last, after TIMINGS_HEADER."""
+        data = self._memory_data
+        memory = [
+            f"memory plot (batch {data['batch']}): widths {data['widths']}; marked: n = {REFERENCE_WIDTH}, "
+            + ", ".join(f"{format_bytes(r['explicit_bytes'])} {dtype_name(b)}" for b, r in data["reference"].items())
+        ]
+        return "\n".join(self._lines + memory + (self._timings if timings else []))

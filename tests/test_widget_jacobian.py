@@ -1,0 +1,102 @@
+"""JacobianExplorer: explicit Jacobians with reference values, memory arithmetic, every control driven headless."""
+
+import numpy as np
+import pytest
+
+from backpropnb.widgets.jacobian import (
+    OPS,
+    TIMINGS_HEADER,
+    JacobianExplorer,
+    fixed_input,
+    fixed_weights,
+    format_seconds,
+    jacobian_report,
+    report_lines,
+)
+
+X = np.array([1.0, 3.0, -2.0, 4.0])
+
+
+def test_relu_jacobian_is_diag_1_1_0_1():
+    report = jacobian_report("relu", X, timings=False)
+    np.testing.assert_array_equal(report["jacobian"], np.diag([1.0, 1.0, 0.0, 1.0]))
+    np.testing.assert_array_equal(report["output"], [1.0, 3.0, 0.0, 4.0])
+    assert report["zeros"] == 13 and report["sparsity"] == 13 / 16
+    assert report["explicit_bytes"] == 16 * 8 and report["vjp_bytes"] == 2 * 4 * 8
+
+
+def test_sigmoid_softmax_and_matmul_jacobians():
+    s = 1 / (1 + np.exp(-X))
+    np.testing.assert_allclose(jacobian_report("sigmoid", X, timings=False)["jacobian"], np.diag(s * (1 - s)))
+    p = np.exp(X) / np.exp(X).sum()
+    softmax = jacobian_report("softmax", X, timings=False)
+    np.testing.assert_allclose(softmax["jacobian"], np.diag(p) - np.outer(p, p), atol=1e-15)
+    np.testing.assert_allclose(softmax["jacobian"].sum(axis=0), 0.0, atol=1e-15)  # outputs always sum to 1
+    matmul = jacobian_report("matmul W", X, timings=False)
+    np.testing.assert_allclose(matmul["jacobian"], fixed_weights(4), rtol=1e-14)
+    assert matmul["zeros"] == 0
+
+
+def test_unknown_op_and_bad_input_are_explained():
+    with pytest.raises(ValueError, match="unknown op 'tanh'"):
+        jacobian_report("tanh", X)
+    with pytest.raises(ValueError, match=r"1-D.*\(2, 2\)"):
+        jacobian_report("relu", np.ones((2, 2)))
+
+
+def test_report_lines_hold_the_4096_by_100_memory_arithmetic():
+    lines = report_lines(jacobian_report("relu", X, timings=False))
+    assert lines[2] == "Jacobian J = dy/dx: 4 × 4, 13 of 16 entries are zero (81.25%)"
+    assert lines[3] == "memory at n = 4 (float64): explicit J 128 B (16 numbers), one VJP 64 B (two vectors of 4)"
+    assert "J is 409,600 × 409,600 = 167,772,160,000 entries (computed, never allocated)" in lines[4]
+    assert lines[5] == "  explicit J: 671 GB in float32, 1.34 TB in float64"
+    assert lines[6] == "  one VJP (two vectors of 409,600): 3.28 MB in float32, 6.55 MB in float64"
+
+
+def test_timings_are_reported_separately():
+    report = jacobian_report("sigmoid", fixed_input(5))
+    assert report["explicit_seconds"] > 0 and report["vjp_seconds"] > 0
+    assert report["reference_explicit_seconds"] == pytest.approx(409_600 * report["reference_vjp_seconds"])
+    assert format_seconds(0.00042) == "420 µs" and format_seconds(1.5) == "1.5 s"
+
+
+def test_explorer_snapshot_holds_the_heat_map_numbers_and_keeps_times_apart():
+    explorer = JacobianExplorer(op="relu", n=4)
+    assert explorer.last_error is None and set(explorer.controls) == {"op", "n"}
+    x = fixed_input(4)
+    text = explorer.snapshot(timings=False)
+    assert TIMINGS_HEADER not in text
+    rows = text.split("heat map (rows of J):\n")[1].splitlines()[:4]
+    expected = np.diag((x > 0).astype(float))
+    assert [[float(v) for v in row.split()] for row in rows] == expected.tolist()
+    assert "671 GB float32, 1.34 TB float64" in text
+    full = explorer.snapshot()
+    assert full.startswith(text) and full[len(text) :].lstrip("\n").startswith(TIMINGS_HEADER)
+    assert JacobianExplorer(op="relu", n=4).snapshot(timings=False) == text  # deterministic without the times
+    assert bytes(explorer.heat_map.value).startswith(b"\x89PNG") and bytes(explorer.memory_plot.value).startswith(
+        b"\x89PNG"
+    )
+
+
+def test_every_op_and_the_extremes_of_n():
+    explorer = JacobianExplorer()
+    slider = explorer.controls["n"]
+    for op in OPS:
+        explorer.controls["op"].value = op
+        for n in (slider.min, slider.max):
+            slider.value = n
+            assert explorer.last_error is None, (op, n, explorer.last_error)
+            first = explorer.snapshot(timings=False).splitlines()[0]
+            assert first.startswith(f"op: {op}, width n = {n};")
+    explorer.controls["op"].value = "relu"
+    assert f"{slider.max} × {slider.max}" in explorer.snapshot(timings=False)
+
+
+def test_callback_errors_go_to_the_error_area(monkeypatch):
+    import backpropnb.widgets.jacobian as module
+
+    explorer = JacobianExplorer(n=3)
+    monkeypatch.setattr(module, "jacobian_report", lambda *a, **k: 1 / 0)
+    explorer.controls["n"].value = 5
+    assert isinstance(explorer.last_error, ZeroDivisionError)
+    assert "ZeroDivisionError" in explorer.error_area.value
