@@ -1,0 +1,265 @@
+"""Shared machinery for the exercise checkers: run a student's code, compare, explain.
+
+A checker is a plain function decorated with :func:`checker`. Its body calls the
+student's code through :func:`call` and compares results with :func:`expect_close`
+(or raises :class:`CheckFailed` with its own hint). The decorator turns the outcome
+into one printed line and a boolean:
+
+- the student's cell still raises ``NotImplementedError`` -> prints
+  "<title>: not implemented yet ..." and returns False (no traceback, so the
+  student notebook still runs from top to bottom);
+- a comparison fails -> prints "✗ <title>: <specific hint>" and returns False;
+- any other exception in the student's code -> prints its type and message as
+  a hint and returns False;
+- everything passes -> prints "✓ <title>: ..." and returns True.
+
+Every checker takes ``quiet=False``; ``quiet=True`` prints nothing (for
+``assert check_...(..., quiet=True)`` in grading cells).
+
+Writing a checker (this is the whole recipe)::
+
+    from ._check import call, checker, expect_close, finite_difference, random_generator
+
+    @checker("square_backward")
+    def check_square_backward(square_backward):
+        for x in [3.0, -1.5]:                             # fixed inputs first
+            got = call(square_backward, x, 1.0)
+            expect_close("dL/dx", got, 2 * x, at=f"x={x}")
+        rng = random_generator()                          # then seeded random ones
+        x = rng.normal()
+        expect_close("dL/dx", call(square_backward, x, 1.0),
+                     finite_difference(lambda v: v * v, x), at=f"x={x:.4g}")
+
+>>> @checker("double")
+... def check_double(double):
+...     expect_close("2x", call(double, 3.0), 6.0, at="x=3")
+>>> check_double(lambda x: 2 * x)
+✓ double: all checks passed.
+True
+>>> check_double(lambda x: 3 * x)
+✗ double: 2x is off at x=3: expected 6, got 9.
+False
+>>> def stub(x):
+...     raise NotImplementedError("fill me in")
+>>> check_double(stub)
+double: not implemented yet (fill in the cell above, run it, then run this cell again).
+False
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+__all__ = [
+    "CheckFailed",
+    "call",
+    "checker",
+    "expect_close",
+    "expect_shape",
+    "fmt",
+    "finite_difference",
+    "numeric_jacobian",
+    "random_generator",
+    "to_array",
+]
+
+SEED = 498  # fixed, so a checker's "random" inputs (and its printed hints) are reproducible
+
+
+class CheckFailed(Exception):
+    """A check did not pass; the message is the hint shown to the student."""
+
+
+class _NotImplementedYet(Exception):
+    """The student's code still raises NotImplementedError."""
+
+
+def checker(title):
+    """Decorate a checker body; the result prints one line and returns True/False.
+
+    The wrapped function takes the same arguments plus ``quiet=False``.
+
+    >>> @checker("always fine")
+    ... def check_nothing():
+    ...     pass
+    >>> check_nothing(quiet=True)
+    True
+    """
+
+    def decorate(body):
+        @functools.wraps(body)
+        def run(*args, quiet=False, **kwargs):
+            say = (lambda text: None) if quiet else print
+            try:
+                body(*args, **kwargs)
+            except (_NotImplementedYet, NotImplementedError):
+                say(f"{title}: not implemented yet (fill in the cell above, run it, then run this cell again).")
+                return False
+            except CheckFailed as failure:
+                say(f"✗ {title}: {failure}")
+                return False
+            say(f"✓ {title}: all checks passed.")
+            return True
+
+        return run
+
+    return decorate
+
+
+def call(function, *args, **kwargs):
+    """Call the student's ``function``; turn its exceptions into hints instead of tracebacks.
+
+    NotImplementedError (also when raised deeper, e.g. inside the engine's
+    backward pass) means "not implemented yet"; any other exception becomes a
+    :class:`CheckFailed` naming it.
+
+    >>> call(lambda x: x + 1, 1)
+    2
+    """
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        raise _NotImplementedYet() from None
+    except CheckFailed:
+        raise
+    except Exception as error:
+        if _caused_by_not_implemented(error):
+            raise _NotImplementedYet() from None
+        name = getattr(function, "__name__", "your function")
+        raise CheckFailed(f"calling {name} raised {type(error).__name__}: {error}") from None
+
+
+def _caused_by_not_implemented(error):
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, NotImplementedError):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def to_array(value):
+    """A float numpy array from a number, array or Tensor (anything with ``.data``); None stays None.
+
+    >>> to_array(2).dtype, to_array([1, 2]).shape
+    (dtype('float64'), (2,))
+    """
+    if value is None:
+        return None
+    if hasattr(value, "data") and not isinstance(value, np.ndarray):
+        value = value.data
+    return np.asarray(value, dtype=np.float64)
+
+
+def fmt(value):
+    """Numbers with 4 significant digits; small arrays written out, as in the hints.
+
+    >>> fmt(0.19661193), fmt(np.array([0.088, 0.17600001]))
+    ('0.1966', '[0.088 0.176]')
+    """
+    array = np.asarray(value, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if array.ndim == 0:
+        return f"{float(array):.4g}"
+    return np.array2string(array, precision=4, suppress_small=True, threshold=12, edgeitems=3)
+
+
+def expect_shape(label, got, shape, *, of="the input"):
+    """Fail with "your <label> has shape (3,) but <of> has shape (3, 1)" unless shapes agree.
+
+    >>> expect_shape("dL/dx", np.zeros(3), (3, 1), of="x")
+    Traceback (most recent call last):
+    ...
+    backpropnb.exercises._check.CheckFailed: your dL/dx has shape (3,) but x has shape (3, 1); a gradient always has the shape of its variable.
+    """
+    if got is None:
+        raise CheckFailed(f"your {label} is None: did you forget a `return`?")
+    got_shape = np.shape(to_array(got))
+    if got_shape != tuple(shape):
+        raise CheckFailed(
+            f"your {label} has shape {got_shape} but {of} has shape {tuple(shape)}; "
+            f"a gradient always has the shape of its variable."
+        )
+
+
+def expect_close(label, got, expected, *, at="", of=None, hint="", mistakes=(), rtol=1e-6, atol=1e-8):
+    """Fail with a specific hint unless ``got`` matches ``expected`` (shape first, then values).
+
+    ``at`` says where (e.g. "x=2, y=3"), ``of`` names the variable whose shape the
+    result must have (default: the part of the label after "/d", so "dL/dx" -> x),
+    ``hint`` is appended on a value mismatch (e.g. "did you swap the inputs?").
+    ``mistakes`` is a sequence of ``(wrong_value, hint)`` pairs: when ``got``
+    equals one of the typical wrong answers, that hint is shown instead.
+
+    >>> expect_close("dL/dy", 15.0, 10.0, at="x=2, y=3", hint="did you swap the inputs?")
+    Traceback (most recent call last):
+    ...
+    backpropnb.exercises._check.CheckFailed: dL/dy is off at x=2, y=3: expected 10, got 15 (did you swap the inputs?).
+    >>> expect_close("dL/dx", 3.0, 15.0, mistakes=[(3.0, "multiply by the upstream gradient")])
+    Traceback (most recent call last):
+    ...
+    backpropnb.exercises._check.CheckFailed: dL/dx is off: expected 15, got 3 (multiply by the upstream gradient).
+    """
+    expected = to_array(expected)
+    expect_shape(label, got, expected.shape, of=of or _variable_of(label))
+    got = to_array(got)
+    if np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=False):
+        return
+    for wrong, text in mistakes:
+        wrong = to_array(wrong)
+        if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol, atol=atol):
+            hint = text
+            break
+    where = f" at {at}" if at else ""
+    extra = f" ({hint})" if hint else ""
+    raise CheckFailed(f"{label} is off{where}: expected {fmt(expected)}, got {fmt(got)}{extra}.")
+
+
+def _variable_of(label):
+    # "dL/dx" -> "x": the variable whose shape a gradient must have
+    return label.split("/d", 1)[1] if "/d" in label else f"the expected {label}"
+
+
+def random_generator(offset=0):
+    """A numpy Generator with the checkers' fixed seed (``offset`` gives independent streams).
+
+    >>> float(random_generator().normal()) == float(random_generator().normal())
+    True
+    """
+    return np.random.default_rng(SEED + offset)
+
+
+def finite_difference(f, x, eps=1e-6):
+    """Central-difference gradient of a scalar function ``f`` of a float or array ``x``.
+
+    >>> round(float(finite_difference(lambda v: v ** 3, 2.0)), 6)
+    12.0
+    """
+    x = np.array(x, dtype=np.float64)
+    gradient = np.zeros_like(x)
+    for index in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[index] += eps
+        minus[index] -= eps
+        gradient[index] = (float(np.sum(f(plus))) - float(np.sum(f(minus)))) / (2 * eps)
+    return gradient
+
+
+def numeric_jacobian(f, x, eps=1e-6):
+    """Central-difference Jacobian of an array function ``f``: shape ``f(x).shape + x.shape``.
+
+    >>> numeric_jacobian(lambda v: v * v, np.array([1.0, 2.0])).round(6)
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    x = np.array(x, dtype=np.float64)
+    out_shape = np.shape(f(x))
+    columns = []
+    for index in np.ndindex(x.shape):
+        plus, minus = x.copy(), x.copy()
+        plus[index] += eps
+        minus[index] -= eps
+        columns.append((np.asarray(f(plus), dtype=np.float64) - np.asarray(f(minus), dtype=np.float64)) / (2 * eps))
+    return np.stack(columns, axis=-1).reshape(out_shape + x.shape)

@@ -1,0 +1,186 @@
+"""Checkers for exercise 01, scalar gates: the backward of add, mul, max, copy and sigmoid.
+
+Every gate backward the student writes takes the forward inputs and the upstream
+gradient and returns the downstream gradients (one per input), as plain floats.
+
+>>> check_add_backward(lambda x, y, upstream: (upstream, upstream))
+✓ add_backward: all checks passed.
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import engine
+from ..ops import maximum
+from ._check import CheckFailed, call, checker, expect_close, finite_difference, random_generator
+
+__all__ = [
+    "check_add_backward",
+    "check_copy_backward",
+    "check_max_backward",
+    "check_mul_backward",
+    "check_sigmoid_backward",
+]
+
+
+def _engine_gradients(gate, x, y, upstream):
+    """The engine's downstream gradients for a two-input gate: the reference answer."""
+    a, b = engine.tensor(x), engine.tensor(y)
+    gate(a, b).backward(upstream)
+    return float(a.grad), float(b.grad)
+
+
+def _pair(result, name):
+    """The student's (dL/dx, dL/dy); a clear hint when it is not a pair."""
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise CheckFailed(f"{name} should return two gradients (dL/dx, dL/dy), got {result!r}.")
+    return result
+
+
+def _two_input_cases(seed_offset):
+    """Fixed cases (the lecture's numbers) followed by seeded random ones."""
+    rng = random_generator(seed_offset)
+    randoms = [tuple(float(v) for v in rng.normal(0, 3, size=3)) for _ in range(5)]
+    return [(2.0, 3.0, 5.0), (-2.0, 5.0, -4.0), (4.0, -1.0, 2.0)] + randoms
+
+
+@checker("add_backward")
+def check_add_backward(add_backward):
+    """Check ``add_backward(x, y, upstream) -> (dL/dx, dL/dy)``: the add gate distributes.
+
+    >>> check_add_backward(lambda x, y, upstream: (1.0, 1.0))
+    ✗ add_backward: dL/dx is off at x=2, y=3, upstream=5: expected 5, got 1 (the add gate passes the upstream gradient on: multiply the local gradient 1 by it).
+    False
+    """
+    for x, y, upstream in _two_input_cases(1):
+        dx, dy = _pair(call(add_backward, x, y, upstream), "add_backward")
+        expected = _engine_gradients(lambda a, b: a + b, x, y, upstream)
+        at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
+        forgot = [(1.0, "the add gate passes the upstream gradient on: multiply the local gradient 1 by it")]
+        expect_close("dL/dx", dx, expected[0], at=at, mistakes=forgot)
+        expect_close("dL/dy", dy, expected[1], at=at, mistakes=forgot)
+
+
+@checker("mul_backward")
+def check_mul_backward(mul_backward):
+    """Check ``mul_backward(x, y, upstream) -> (dL/dx, dL/dy)``: the mul gate swaps.
+
+    >>> check_mul_backward(lambda x, y, upstream: (x * upstream, y * upstream))
+    ✗ mul_backward: dL/dx is off at x=2, y=3, upstream=5: expected 15, got 10 (did you swap the inputs? The mul gate swaps: dL/dx = y · upstream).
+    False
+    """
+    for x, y, upstream in _two_input_cases(2):
+        dx, dy = _pair(call(mul_backward, x, y, upstream), "mul_backward")
+        expected = _engine_gradients(lambda a, b: a * b, x, y, upstream)
+        at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
+        expect_close(
+            "dL/dx",
+            dx,
+            expected[0],
+            at=at,
+            mistakes=[
+                (x * upstream, "did you swap the inputs? The mul gate swaps: dL/dx = y · upstream"),
+                (y, "did you forget to multiply by the upstream gradient?"),
+            ],
+        )
+        expect_close(
+            "dL/dy",
+            dy,
+            expected[1],
+            at=at,
+            mistakes=[
+                (y * upstream, "did you swap the inputs? The mul gate swaps: dL/dy = x · upstream"),
+                (x, "did you forget to multiply by the upstream gradient?"),
+            ],
+        )
+
+
+@checker("max_backward")
+def check_max_backward(max_backward):
+    """Check ``max_backward(x, y, upstream) -> (dL/dx, dL/dy)``: the max gate routes.
+
+    At a tie the first input takes the whole upstream gradient (the engine's convention).
+
+    >>> check_max_backward(lambda x, y, upstream: (upstream, upstream))
+    ✗ max_backward: dL/dx is off at x=2, y=3, upstream=5: expected 0, got 5 (only the larger input receives the upstream gradient; the other gets 0).
+    False
+    """
+    cases = _two_input_cases(3) + [(1.5, 1.5, 3.0)]
+    for x, y, upstream in cases:
+        dx, dy = _pair(call(max_backward, x, y, upstream), "max_backward")
+        expected = _engine_gradients(maximum, x, y, upstream)
+        at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
+        both = "only the larger input receives the upstream gradient; the other gets 0"
+        tie = (
+            "at a tie, give the whole upstream gradient to the first input x (the engine's convention)"
+            if x == y
+            else ""
+        )
+        mistakes = [(upstream, tie or both), (1.0, "multiply by the upstream")]
+        expect_close("dL/dx", dx, expected[0], at=at, hint=tie, mistakes=mistakes)
+        expect_close("dL/dy", dy, expected[1], at=at, hint=tie, mistakes=mistakes)
+
+
+@checker("copy_backward")
+def check_copy_backward(copy_backward):
+    """Check ``copy_backward(upstream1, upstream2) -> dL/dx``: a value used twice adds its upstreams.
+
+    >>> check_copy_backward(lambda upstream1, upstream2: upstream1 + upstream2)
+    ✓ copy_backward: all checks passed.
+    True
+    """
+    rng = random_generator(4)
+    cases = [(2.0, 4.0), (-1.0, 3.0)] + [tuple(float(v) for v in rng.normal(0, 3, size=2)) for _ in range(5)]
+    for upstream1, upstream2 in cases:
+        x = engine.tensor(0.7)
+        (x * upstream1 + x * upstream2).backward()  # x fans out to two branches
+        got = call(copy_backward, upstream1, upstream2)
+        expect_close(
+            "dL/dx",
+            got,
+            float(x.grad),
+            at=f"upstream1={upstream1:.4g}, upstream2={upstream2:.4g}",
+            mistakes=[
+                (upstream1, "the copy gate adds the gradients of all its branches"),
+                (upstream2, "the copy gate adds the gradients of all its branches"),
+                (upstream1 * upstream2, "add the two upstream gradients, don't multiply them"),
+            ],
+        )
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@checker("sigmoid_backward")
+def check_sigmoid_backward(sigmoid_backward):
+    """Check ``sigmoid_backward(x, upstream) -> dL/dx`` for the fused sigmoid gate s(x) = 1/(1+e^-x).
+
+    >>> check_sigmoid_backward(lambda x, upstream: upstream * math.exp(-x) / (1 + math.exp(-x)) ** 2)
+    ✓ sigmoid_backward: all checks passed.
+    True
+    """
+    rng = random_generator(5)
+    for x, upstream in [(1.0, 1.0), (0.0, 2.0), (-3.0, 0.5)] + [
+        tuple(float(v) for v in rng.normal(0, 2, size=2)) for _ in range(5)
+    ]:
+        t = engine.tensor(x)
+        t.sigmoid().backward(upstream)
+        s = _sigmoid(x)
+        at = f"x={x:.4g}, upstream={upstream:.4g}"
+        got = call(sigmoid_backward, x, upstream)
+        expect_close(
+            "dL/dx",
+            got,
+            float(t.grad),
+            at=at,
+            mistakes=[
+                ((1 - s) * s, "multiply the local gradient (1 - s)·s by the upstream gradient"),
+                (upstream * s, "the local gradient is (1 - s)·s, where s = sigmoid(x)"),
+                (upstream * (1 - x) * x, "use s = sigmoid(x) in (1 - s)·s, not x itself"),
+            ],
+        )
+        numeric = finite_difference(lambda v, upstream=upstream: _sigmoid(float(v)) * upstream, x)
+        expect_close("dL/dx", got, numeric, at=at + " (finite differences)", rtol=1e-5, atol=1e-7)
