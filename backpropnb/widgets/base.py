@@ -8,6 +8,7 @@ changes. A callback error is caught and shown in the explorer's error area
 
 from __future__ import annotations
 
+import contextlib
 import io
 import traceback
 
@@ -30,7 +31,32 @@ class Explorer(widgets.VBox):
         self.refresh()
 
     def _on_change(self, change):
+        if getattr(self, "_paused", 0):
+            return  # inside paused(): one refresh at the end instead of one per control
         self.refresh()
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Change several controls at once, then re-render once (not once per control).
+
+        >>> import ipywidgets
+        >>> class Count(Explorer):
+        ...     renders = 0
+        ...     def render(self):
+        ...         self.renders += 1
+        >>> e = Count(); e._wire({"a": ipywidgets.IntSlider(), "b": ipywidgets.IntSlider()})
+        >>> with e.paused():
+        ...     e.controls["a"].value, e.controls["b"].value = 3, 4
+        >>> e.renders  # one when wired, one after the pause
+        2
+        """
+        self._paused = getattr(self, "_paused", 0) + 1
+        try:
+            yield
+        finally:
+            self._paused -= 1
+        if not self._paused:
+            self.refresh()
 
     def refresh(self):
         """Re-render from the current control values, showing any error in the widget."""

@@ -1,0 +1,195 @@
+"""BackwardStepper, driven headless: the chain rule of each step, the CURRICULUM numbers, no side effects."""
+
+import numpy as np
+import pytest
+
+import backpropnb
+from backpropnb.widgets.stepper import CUSTOM, EXAMPLES, BackwardStepper, build_example
+
+NEURON_GRADS = "gradients so far: w0 = -0.1966, x0 = 0.3932, w1 = -0.3932, x1 = -0.5898, w2 = 0.1966"
+
+
+def test_the_q_step_of_f_shows_upstream_minus_4_local_1_downstream_minus_4():
+    stepper = BackwardStepper()
+    stepper.controls["step"].value = 2
+    snapshot = stepper.snapshot()
+    assert stepper.last_error is None
+    assert stepper.lines == [
+        "step 2 of 2: q = x + y",
+        "  upstream    df/dq = -4",
+        "  local       dq/dx = 1, dq/dy = 1",
+        "  downstream  df/dx = 1 × -4 = -4, df/dy = 1 × -4 = -4   (downstream = local × upstream)",
+        "gradients so far: x = -4, y = -4, z = 3",
+    ]
+    dot = stepper.digraph.source
+    assert dot in snapshot
+    assert dot.count("local 1 × up -4 = -4") == 2  # both edges into the + gate
+    assert "up -4" in dot
+
+
+def test_the_first_step_of_f_is_the_mul_gate_seeded_with_1():
+    stepper = BackwardStepper()
+    stepper.controls["step"].value = 1
+    assert stepper.lines[0] == "step 1 of 2: f = q × z"
+    assert stepper.lines[2] == "  local       df/dq = -4, df/dz = 3"
+    assert stepper.lines[-1] == "gradients so far: x = …, y = …, z = 3"
+    assert "local -4 × up 1 = -4" in stepper.digraph.source and "local 3 × up 1 = 3" in stepper.digraph.source
+
+
+def test_step_0_is_the_forward_pass_without_gradients():
+    stepper = BackwardStepper()
+    assert stepper.controls["step"].value == 0
+    assert stepper.lines == [
+        "step 0 of 2: forward pass done, f = -12; next: the backward pass starts at f with df/df = 1"
+    ]
+    dot = stepper.digraph.source
+    assert "value -12" in dot and "value 3" in dot and "grad" not in dot
+
+
+@pytest.mark.parametrize(("example", "n_steps"), [(EXAMPLES[0], 2), (EXAMPLES[1], 8), (EXAMPLES[2], 5)])
+def test_steps_through_every_step_of_each_example(example, n_steps):
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = example
+    assert (stepper.controls["step"].max, stepper.play.max) == (n_steps, n_steps)
+    seen = []
+    for k in range(n_steps + 1):
+        stepper.controls["step"].value = k
+        assert stepper.last_error is None, (example, k, stepper.last_error)
+        assert stepper.lines[0].startswith(f"step {k} of {n_steps}")
+        seen.append(stepper.lines[0])
+        if k:
+            assert "penwidth=3" in stepper.digraph.source  # the node just processed is highlighted
+    assert len(set(seen)) == n_steps + 1
+
+
+@pytest.mark.parametrize("example", EXAMPLES[1:])
+def test_the_sigmoid_neuron_reproduces_the_curriculum_gradients(example):
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = example
+    stepper.controls["step"].value = stepper.controls["step"].max
+    snapshot = stepper.snapshot()
+    assert NEURON_GRADS in snapshot
+    assert "value 0.7311" in snapshot
+    assert "0.1966" in stepper.digraph.source
+
+
+def test_the_fused_sigmoid_step_shows_its_local_gradient():
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = EXAMPLES[2]
+    stepper.controls["step"].value = 1
+    assert stepper.lines[:3] == [
+        "step 1 of 5: f = σ(d)",
+        "  upstream    df/df = 1 (the seed: the output's gradient with respect to itself)",
+        "  local       df/dd = 0.1966",
+    ]
+
+
+def test_the_primitive_sigmoid_uses_the_lecture_gates():
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = EXAMPLES[1]
+    heads = []
+    for k in range(1, 9):
+        stepper.controls["step"].value = k
+        heads.append(stepper.lines[0].split(": ", 1)[1])
+    assert heads == [
+        "f = 1 / a",
+        "a = 1 + e",
+        "e = exp(n)",
+        "n = −d",
+        "d = s + w2",
+        "s = p0 + p1",
+        "p1 = w1 × x1",
+        "p0 = w0 × x0",
+    ]
+    stepper.controls["step"].value = 1
+    assert "the constant 1 gets no gradient" in stepper.lines[3]
+    assert "1/x" in stepper.digraph.source and "exp" in stepper.digraph.source
+
+
+def test_next_reset_and_play_move_the_step():
+    stepper = BackwardStepper()
+    stepper.next_button.click()
+    assert stepper.controls["step"].value == 1 and stepper.lines[0].startswith("step 1 of 2")
+    stepper.next_button.click()
+    stepper.next_button.click()  # stays at the last step
+    assert stepper.controls["step"].value == 2
+    stepper.reset_button.click()
+    assert stepper.controls["step"].value == 0 and stepper.lines[0].startswith("step 0 of 2")
+    stepper.play.value = 2  # what the Play widget does in the browser
+    assert stepper.controls["step"].value == 2 and stepper.lines[0] == "step 2 of 2: q = x + y"
+    stepper.controls["step"].value = 1
+    assert stepper.play.value == 1
+
+
+def test_changing_the_example_goes_back_to_step_0_and_renders_once():
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = EXAMPLES[1]
+    stepper.controls["step"].value = 8
+    renders = []
+    original = stepper.render
+    stepper.render = lambda: (renders.append(1), original())
+    stepper.controls["example"].value = EXAMPLES[0]
+    assert len(renders) == 1 and stepper.last_error is None
+    assert stepper.controls["step"].value == 0 and stepper.controls["step"].max == 2
+
+
+def test_every_control_at_its_extremes():
+    stepper = BackwardStepper(build_example(EXAMPLES[0]) * 2)
+    for example in stepper.controls["example"].options:
+        stepper.controls["example"].value = example
+        step = stepper.controls["step"]
+        for value in (step.max, step.min, step.max):
+            step.value = value
+            assert stepper.last_error is None, (example, value, stepper.last_error)
+
+
+def test_your_graph_is_offered_selected_and_left_untouched():
+    w, x = backpropnb.tensor(3.0, name="w"), backpropnb.tensor(-2.0, name="x")
+    loss = (w * x).tanh() ** 2
+    loss.name = "loss"
+    stepper = BackwardStepper(loss)
+    assert stepper.controls["example"].options == (*EXAMPLES, CUSTOM)
+    assert stepper.controls["example"].value == CUSTOM
+    for _ in range(3):  # redrawing again and again must not accumulate gradients
+        for k in range(stepper.controls["step"].max + 1):
+            stepper.controls["step"].value = k
+    assert w.grad is None and x.grad is None and loss.grad is None
+    assert stepper.lines[0] == "step 3 of 3: [×] = w × x"
+    t = np.tanh(-6.0)
+    expected = 2 * t * (1 - t**2)  # dloss/d(w·x)
+    assert stepper.lines[-1] == f"gradients so far: w = {expected * -2:.4g}, x = {expected * 3:.4g}"
+
+
+def test_stored_gradients_of_your_graph_stay_as_they_were():
+    x = backpropnb.tensor(2.0, name="x")
+    y = x * x + x
+    y.backward()
+    stepper = BackwardStepper(y)
+    for k in range(stepper.controls["step"].max + 1):
+        stepper.controls["step"].value = k
+    assert float(x.grad) == 5.0 and float(y.grad) == 1.0
+    assert stepper.lines[-1] == "gradients so far: x = 5"
+
+
+def test_a_vector_output_is_replayed_from_its_stored_gradient():
+    x = backpropnb.tensor([1.0, -2.0], name="x")
+    y = x * 3
+    with pytest.raises(ValueError, match="call y.backward"):
+        BackwardStepper(y)
+    y.backward(np.array([1.0, 10.0]))
+    stepper = BackwardStepper(y)
+    stepper.controls["step"].value = 1
+    assert stepper.last_error is None
+    assert "dL/dx = [3, 30]" in stepper.lines[3] and "shape (2,)" in stepper.lines[2]
+    assert x.grad.tolist() == [3.0, 30.0]
+
+
+def test_a_leaf_has_no_steps():
+    stepper = BackwardStepper(backpropnb.tensor(1.0, name="x"))
+    assert stepper.controls["step"].max == 0 and stepper.last_error is None
+    assert stepper.lines == ["step 0 of 0: forward pass done, x = 1; nothing to backpropagate"]
+
+
+def test_not_a_tensor_is_refused_with_the_reason():
+    with pytest.raises(TypeError, match="must be a backpropnb Tensor"):
+        BackwardStepper(3.0)
