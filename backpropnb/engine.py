@@ -213,7 +213,8 @@ def seed_for(output, grad):
                 f"the output with .sum() first)"
             )
         return Tensor(np.ones((), dtype=output.dtype), requires_grad=False)
-    seed = grad if isinstance(grad, Tensor) else Tensor(as_array(grad, output.dtype), requires_grad=False)
+    # a seed array is copied: output.grad must not be the caller's array
+    seed = grad if isinstance(grad, Tensor) else Tensor(np.array(as_array(grad, output.dtype)), requires_grad=False)
     if seed.shape != output.shape:
         raise ValueError(
             f"backward: the seed gradient has shape {seed.shape} but the output has "
@@ -290,12 +291,26 @@ def vjp_step(node, upstream, index):
 
 def store_grads(grads, create_graph=False):
     """Add each gradient into its node's ``.grad``: arrays, or Tensors after create_graph."""
+    taken = {id(node.data) for node, _ in grads.values()}
     for node, gradient in grads.values():
         if not create_graph:
-            gradient = np.array(gradient.data)  # own, writable copy: never a broadcast view
+            gradient = _own_array(gradient.data, taken)
         if node.grad is not None:
             gradient = node.grad + gradient
         node.grad = gradient
+
+
+def _own_array(array, taken):
+    """``array`` if no one else holds it, else a copy: each ``.grad`` is private and writable.
+
+    A rule's fresh result is used as it is (copying every gradient costs ~10% of
+    a backward pass); a view (a broadcast is even read-only), an array passed on
+    unchanged to several nodes (the add gate) or a node's own data is copied.
+    """
+    if array.base is not None or not array.flags.writeable or id(array) in taken:
+        array = np.array(array)
+    taken.add(id(array))
+    return array
 
 
 from . import ops as _ops  # noqa: E402  (the operators need Tensor defined first)

@@ -78,4 +78,7 @@ class Function:
             raise ValueError(
                 f"{cls.__name__}.backward returned {len(grads)} gradients for {len(tensors)} inputs; return one per input"
             )
-        return tuple(np.zeros_like(t.data) if g is None else as_array(g, t.dtype) for g, t in zip(grads, tensors))
+        # copies: a gate may hand back an array it also keeps (a saved input, say)
+        return tuple(
+            np.zeros_like(t.data) if g is None else np.array(as_array(g, t.dtype)) for g, t in zip(grads, tensors)
+        )

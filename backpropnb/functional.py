@@ -38,7 +38,11 @@ def _argnums(argnums, count, name):
 
 def _vjp(f, args, nums):
     """Call f with variables at ``nums`` (constants elsewhere); return (y, vjp_fn, differentiable)."""
-    differentiable = any(isinstance(args[n], Tensor) for n in nums)
+    # Tensors in, Tensors out: the result stays differentiable if a differentiated argument is a Tensor,
+    # or if any other argument is a variable (e.g. W in a gradient penalty grad(loss, argnums=1)(W, x)).
+    differentiable = any(isinstance(args[n], Tensor) for n in nums) or any(
+        isinstance(a, Tensor) and a.requires_grad for a in args
+    )
     inputs = [_as_input(a) if i in nums else _as_constant(a) for i, a in enumerate(args)]
     y = f(*inputs)
     if not isinstance(y, Tensor):
@@ -113,6 +117,9 @@ def jacobian(f, argnums=0):
             basis[i] = 1
             rows.append(vjp_fn(basis.reshape(y_shape))[0])
         x_shape = np.shape(args[n].data if isinstance(args[n], Tensor) else args[n])
+        if not rows:  # an empty output (e.g. an empty slice) has an empty Jacobian
+            empty = np.zeros(y_shape + x_shape, dtype=y.dtype)
+            return Tensor(empty, requires_grad=False) if differentiable else empty
         if differentiable:
             return stack(rows).reshape(y_shape + x_shape)
         return np.stack(rows).reshape(y_shape + x_shape)

@@ -393,8 +393,22 @@ def _expand(t, axis):
 
 def _index_add_forward(g, index, shape):
     out = np.zeros(shape, dtype=g.dtype)
-    np.add.at(out, index, g)
+    if _is_basic(index):  # slices and integers reach each element at most once
+        out[index] = g  # so plain assignment is exact, and far faster than np.add.at
+    else:
+        np.add.at(out, index, g)  # integer arrays may repeat an index: every copy adds
     return out
+
+
+def _is_basic(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        i is None
+        or i is Ellipsis
+        or isinstance(i, slice)
+        or (isinstance(i, numbers.Integral) and not isinstance(i, bool))
+        for i in items
+    )
 
 
 index_add = primitive(
