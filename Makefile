@@ -25,8 +25,8 @@ test-unit: graphviz $(VENV)/.test-installed
 	$(BIN)/pytest -n 2 tests backpropnb
 
 test-notebooks: graphviz $(VENV)/.test-installed
-	$(BIN)/pytest -n 2 $(NBVAL) $(TUTORIALS) $(SOLUTIONS)
-	$(BIN)/pytest -n 2 --nbval-lax $(STUDENTS)
+	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) $(TUTORIALS) $(SOLUTIONS)
+	$(BIN)/pytest -n 2 --dist loadfile --nbval-lax $(STUDENTS)
 
 test-browser: graphviz chromium $(VENV)/.test-installed
 	$(BIN)/pytest tests/browser
