@@ -28,7 +28,7 @@ test-notebooks: graphviz $(VENV)/.test-installed
 	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) $(TUTORIALS) $(SOLUTIONS)
 	$(BIN)/pytest -n 2 --dist loadfile --nbval-lax $(STUDENTS)
 
-test-browser: graphviz chromium $(VENV)/.test-installed
+test-browser: graphviz chromium $(VENV)/.test-installed  ## JupyterLab + headless Chromium; screenshots in build/screenshots
 	$(BIN)/pytest tests/browser
 
 # --- the virtual environment ------------------------------------------

@@ -1,0 +1,155 @@
+"""Each explorer in a real JupyterLab: a student picks, clicks and keys sliders; the drawing follows.
+
+Every explorer gets its own small notebook, written by the test into the
+server's temporary root, so these tests do not depend on the tutorials'
+layout. The expected numbers are the lecture's (CURRICULUM.md §1, §4, §5) and
+are read back from the page: the SVG text of the graphviz drawing or the
+explorer's text lines. A screenshot of each explorer after the interaction goes
+to build/screenshots/<explorer>.png.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from jupyterlab_driver import (
+    SCREENSHOTS,
+    WIDGET_VIEW,
+    expect,
+    open_notebook,
+    run_all,
+    svg_texts,
+    tag_outputs,
+    widget_errors,
+    write_notebook,
+)
+
+
+def open_explorer(page, lab_server, name):
+    """A notebook with one cell showing ``name()``, run; the explorer's widget view, once drawn."""
+    path = f"explorers/{name}.ipynb"
+    write_notebook(lab_server.root / path, [f"from backpropnb.widgets import {name}\n{name}()"])
+    open_notebook(page, lab_server, path)
+    run_all(page)
+    assert tag_outputs(page)["widgets"] == 1
+    view = page.locator(WIDGET_VIEW)
+    expect(view.locator(".widget-vbox").first).to_be_visible()
+    return view
+
+
+def control(view, kind, label):
+    """The ipywidgets control of a kind (.widget-slider, .widget-dropdown, …) whose label reads ``label``."""
+    return view.locator(kind).filter(
+        has=view.page.locator(".widget-label", has_text=re.compile(f"^{re.escape(label)}$"))
+    )
+
+
+def key_slider(view, label, key, times=1):
+    """Focus a slider's handle and press an arrow key, as a keyboard user moves it."""
+    handle = control(view, ".widget-slider", label).locator(".noUi-handle")
+    handle.focus()
+    for _ in range(times):
+        handle.press(key)
+
+
+def text_lines(view):
+    """The explorer's explanation lines (its <pre> blocks), one string per line."""
+    return "\n".join(view.locator(".widget-html pre").all_inner_texts()).splitlines()
+
+
+def expect_line(view, line, timeout=30_000):
+    """Wait until the explorer shows exactly this line (it re-renders after a round trip to the kernel)."""
+    expect(view.locator(".widget-html pre").filter(has_text=line)).to_have_count(1, timeout=timeout)
+    assert line in text_lines(view)
+
+
+def screenshot(view, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    view.screenshot(path=SCREENSHOTS / f"{name}.png")
+
+
+def assert_clean(page):
+    assert widget_errors(page) == []
+
+
+def test_gate_explorer_mul_gate_then_upstream_slider(page, lab_server):
+    view = open_explorer(page, lab_server, "GateExplorer")
+    control(view, ".widget-dropdown", "gate").locator("select").select_option("mul")
+    # CURRICULUM §1, the mul gate swaps: x = 2, y = 3, upstream 5 -> x gets 3·5 = 15, y gets 2·5 = 10
+    expect_line(view, "x: downstream = local × upstream = 3 × 5 = 15")
+    expect_line(view, "y: downstream = local × upstream = 2 × 5 = 10")
+    graph = svg_texts(view)
+    assert {"grad 15", "grad 10", "grad 5", "value 6", "×"} <= set(graph), graph
+    key_slider(view, "upstream", "ArrowRight", times=10)  # step 0.1: upstream 5 -> 6
+    expect_line(view, "x: downstream = local × upstream = 3 × 6 = 18")
+    expect_line(view, "y: downstream = local × upstream = 2 × 6 = 12")
+    expect(view.locator("svg text").filter(has_text=re.compile("^grad 18$"))).to_have_count(1)
+    graph = svg_texts(view)
+    assert {"grad 18", "grad 12", "grad 6"} <= set(graph) and "grad 15" not in graph, graph
+    assert_clean(page)
+    screenshot(view, "gate_explorer")
+
+
+def test_backward_stepper_next_step_and_play(page, lab_server):
+    view = open_explorer(page, lab_server, "BackwardStepper")
+    expect_line(view, "step 0 of 2: forward pass done, f = -12; next: the backward pass starts at f with df/df = 1")
+    view.get_by_role("button", name="next step").click()
+    expect_line(view, "step 1 of 2: f = q × z")
+    expect_line(view, "  downstream  df/dq = -4 × 1 = -4, df/dz = 3 × 1 = 3   (downstream = local × upstream)")
+    view.get_by_role("button", name="reset").click()
+    expect_line(view, "step 0 of 2: forward pass done, f = -12; next: the backward pass starts at f with df/df = 1")
+    view.locator(".widget-play button").first.click()  # Play: steps 1, 2 on its own, then stops
+    # CURRICULUM §1: at the q node of f = (x + y)z, upstream -4, local 1, downstream -4
+    expect_line(view, "step 2 of 2: q = x + y")
+    expect_line(view, "  upstream    df/dq = -4")
+    expect_line(view, "  local       dq/dx = 1, dq/dy = 1")
+    expect_line(view, "gradients so far: x = -4, y = -4, z = 3")
+    graph = svg_texts(view)
+    assert graph.count("local 1 × up -4 = -4") == 2 and "up -4" in graph, graph
+    expect(view.locator(".widget-play button i.fa-play")).to_have_count(1)  # Play stopped at the last step
+    assert_clean(page)
+    screenshot(view, "backward_stepper")
+
+
+def test_jacobian_explorer_width_and_op(page, lab_server):
+    view = open_explorer(page, lab_server, "JacobianExplorer")
+    expect_line(view, "Jacobian J = dy/dx: 8 × 8, 58 of 64 entries are zero (90.62%)")
+    heat_map = view.locator("img").first
+    before = heat_map.get_attribute("src")
+    key_slider(view, "width n", "ArrowRight")  # n: 8 -> 9
+    # relu's Jacobian is diagonal with a 0 for each negative input: 3 of the 9 seeded inputs are negative
+    expect_line(view, "Jacobian J = dy/dx: 9 × 9, 75 of 81 entries are zero (92.59%)")
+    expect_line(view, "memory at n = 9 (float64): explicit J 648 B (81 numbers), one VJP 144 B (two vectors of 9)")
+    control(view, ".widget-dropdown", "op").locator("select").select_option("sigmoid")
+    expect_line(view, "Jacobian J = dy/dx: 9 × 9, 72 of 81 entries are zero (88.89%)")  # diagonal, never 0 on it
+    # CURRICULUM §4: the 4096-wide layer with a batch of 100, computed, never allocated
+    expect_line(view, "  explicit J: 671 GB in float32, 1.34 TB in float64")
+    assert heat_map.get_attribute("src") != before  # the heat map was redrawn
+    assert_clean(page)
+    screenshot(view, "jacobian_explorer")
+
+
+def test_hvp_explorer_saddle_and_direction(page, lab_server):
+    view = open_explorer(page, lab_server, "HVPExplorer")
+    expect_line(view, "eigenvalues of H: 2, 2 -> minimum-like (bowl)")
+    plot = view.locator("img").first
+    before = plot.get_attribute("src")
+    control(view, ".widget-dropdown", "function").locator("select").select_option(label="saddle x² − y²")
+    # CURRICULUM §5: the saddle x² − y² has H = diag(2, −2), eigenvalues −2 and 2
+    expect_line(view, "eigenvalues of H: -2, 2 -> saddle")
+    expect_line(view, "Hessian H = [[2, 0], [0, -2]]")
+    key_slider(view, "v_y", "ArrowRight", times=5)  # step 0.1: v = (1, 0) -> (1, 0.5), so H·v = (2, -1)
+    expect_line(view, "H·v by double backprop, hvp(f)(x, v):  (2, -1)")
+    expect_line(view, "H·v with the explicit Hessian, H @ v:  (2, -1)")
+    expect_line(view, "H·v as a finite difference of grads:   (2, -1)")
+    assert plot.get_attribute("src") != before  # the contour plot was redrawn
+    assert_clean(page)
+    screenshot(view, "hvp_explorer")
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_notebooks(lab_server):
+    yield
+    for path in (lab_server.root / "explorers").glob("*.ipynb"):
+        path.unlink()
