@@ -17,7 +17,7 @@ test: test-fast test-browser  ## everything: ruff, unit tests, notebooks, browse
 test-fast: test-unit test-notebooks  ## everything but the browser
 
 lab: graphviz $(VENV)/.lab-installed  ## open JupyterLab on the notebooks
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 test-unit: graphviz $(VENV)/.test-installed
 	$(BIN)/ruff check .
