@@ -139,14 +139,29 @@ def test_sigmoid_neuron_fused_and_primitive_agree():
 
 
 def test_constants_are_drawn_distinctly_with_their_value_only():
-    x = tensor(2.0, name="x")
-    f = 1 + x
+    x = tensor([2.0, 3.0], name="x")
+    f = (x * np.array([1.0, -1.0])).sum()
     f.backward()
     source = draw(f).source
     constant = next(f"v{i}" for i, n in enumerate(walk(f).nodes) if not n.requires_grad)
-    assert "value 1" in label_of(source, constant) and "grad" not in label_of(source, constant)
+    assert "value [1, -1]" in label_of(source, constant) and "grad" not in label_of(source, constant)
     assert re.search(rf"^\t{constant} \[.*style=\"rounded,filled,dashed\"", source, re.M)
-    assert [lab for _, lab in edge_labels(source, "o0")] == [None, '<FONT COLOR="#c92a2a">1</FONT>']
+    mul = next(f"o{i}" for i, n in enumerate(walk(f).nodes) if n.op == "mul")
+    assert [lab for _, lab in edge_labels(source, mul)] == ['<FONT COLOR="#c92a2a">[1, -1]</FONT>', None]
+
+
+def test_a_scalar_constant_is_folded_into_its_gate_as_in_the_lecture():
+    x = tensor(2.0, name="x")
+    f = 1 / ((x * -1).exp() + 1)
+    f.backward()
+    source = draw(f).source
+    assert [n.name or n.op for n in walk(f).nodes] == ["div", "add", "exp", "mul", "x"]
+    symbols = {gate_symbol(n) for n in walk(f).nodes if n.op}
+    assert symbols == {"1/x", "+1", "exp", "×-1"}
+    assert "const" not in source and "value 1<" not in source
+    # the folded gate keeps the one real edge, with the gradient that flowed along it
+    ((tail, label),) = edge_labels(source, "o0")
+    assert tail == "v1" and label == '<FONT COLOR="#c92a2a">-0.7758</FONT>'  # d(1/t)/dt = -1/t² at t = 1 + e^-2
 
 
 def test_array_nodes_show_shapes_and_summaries():
@@ -391,8 +406,8 @@ def test_a_deep_chain_is_capped_not_crashed():
     digraph = draw(y, max_nodes=50)
     values = re.findall(r"^\t(v\d+) \[", digraph.source, re.M)
     assert len(values) == 50
-    # 20,001 values and 20,000 constants "1", of which 50 are drawn
-    assert "… 39951 more values not drawn" in digraph.source
+    # 20,001 values (each "+1" constant is folded into its gate), of which 50 are drawn
+    assert "… 19951 more values not drawn" in digraph.source
     assert "value 2e+04" in label_of(digraph.source, "v0") and x.grad == 1.0
 
 

@@ -88,12 +88,13 @@ def walk(y, max_nodes=MAX_NODES):
     >>> from backpropnb import tensor
     >>> x = tensor(1.0, name="x"); w = walk(x * 2 + x)
     >>> [n.name or n.op for n in w.nodes], w.hidden
-    (['add', 'mul', 'x', None], 0)
+    (['add', 'mul', 'x'], 0)
     """
     nodes, number, hidden = [y], {id(y): 0}, set()
     queue = deque([y])
     while queue:
-        for parent in queue.popleft().parents:
+        node = queue.popleft()
+        for parent in drawn_parents(node):
             key = id(parent)
             if key in number or key in hidden:
                 continue
@@ -228,17 +229,52 @@ def gate_symbol(node):
 
     >>> from backpropnb import tensor
     >>> x = tensor(2.0)
-    >>> gate_symbol(x * 3), gate_symbol(x ** 2), gate_symbol(1 / x), gate_symbol(x.sigmoid())
-    ('×', 'x^2', '1/x', 'σ')
+    >>> gate_symbol(x * 3), gate_symbol(x + 1), gate_symbol(x ** 2), gate_symbol(1 / x), gate_symbol(x.sigmoid())
+    ('×3', '+1', 'x^2', '1/x', 'σ')
     """
     op = node.op
     if op == "pow":
         return f"x^{format_number(node.params.get('exponent', float('nan')))}"
-    if op == "div" and not node.parents[0].requires_grad and np.all(node.parents[0].data == 1):
-        return "1/x"
+    folded = folded_constant(node)
+    if folded is not None:
+        c = format_number(node.parents[folded].data)
+        if op == "div":
+            return f"{c}/x" if folded == 0 else f"÷{c}"
+        return {"add": f"+{c}", "mul": f"×{c}", "sub": f"−{c}"}[op]
     if op.startswith("stack") and op[5:].isdigit():
         return "stack"
     return GATE_SYMBOLS.get(op, op)
+
+
+FOLDABLE = ("add", "mul", "sub", "div")
+
+
+def folded_constant(node):
+    """The index of a scalar constant input drawn inside the gate ("+1", "×−1", "1/x"), or None.
+
+    The lecture draws ``x + 1`` as one "+1" gate rather than a "+" gate with a
+    constant input; the same holds for ×c, −c, ÷c and c/x.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(2.0)
+    >>> folded_constant(x + 1), folded_constant(1 / x), folded_constant(x * x), folded_constant(1 - x)
+    (1, 0, None, None)
+    """
+    if node.op not in FOLDABLE or len(node.parents) != 2:
+        return None
+    first, second = node.parents
+    for index, (constant, other) in enumerate(((first, second), (second, first))):
+        if index == 0 and node.op == "sub":
+            continue  # c − x is not "−c": leave it drawn as a plain subtraction
+        if not constant.requires_grad and constant.ndim == 0 and other.requires_grad:
+            return index
+    return None
+
+
+def drawn_parents(node):
+    """The inputs drawn as their own value nodes: all but a constant folded into the gate."""
+    folded = folded_constant(node)
+    return [p for j, p in enumerate(node.parents) if j != folded]
 
 
 def escape(text, limit=None):
@@ -409,7 +445,10 @@ def _add_gate(digraph, i, node, graph, show, frozen, flows):
     out_label = _html(_grad_line(escape(f"up {format_array(step.upstream)}"))) if current and "grad" in show else None
     digraph.edge(f"o{i}", f"v{i}", **_edge_look(out_label, status))
     downstream = _downstream_of(node, frozen, flows)
+    folded = folded_constant(node)
     for j, parent in enumerate(node.parents):
+        if j == folded:
+            continue  # drawn inside the gate's symbol
         source = f"v{graph.number[id(parent)]}" if id(parent) in graph.number else "more"
         label = None
         if "grad" in show and downstream is not None and downstream[j] is not None:

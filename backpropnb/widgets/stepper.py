@@ -100,7 +100,9 @@ def node_labels(y):
     ['3', 'L', 'x']
     """
     labels = {}
-    for node in walk(y).nodes:
+    drawn = walk(y).nodes
+    folded = [p for node in drawn for p in node.parents if not p.requires_grad]  # constants drawn inside gates
+    for node in drawn + folded:
         if node.name:
             labels[id(node)] = node.name
         elif node.op is None:
