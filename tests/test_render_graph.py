@@ -11,7 +11,7 @@ import pytest
 
 import backpropnb as bp
 from backpropnb import Function, tensor
-from backpropnb.render import draw, format_number, to_html
+from backpropnb.render import draw, format_number, svg, to_html
 from backpropnb.render.graph import INSTALL_HINT, GraphDrawing, gate_symbol, walk
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
@@ -389,7 +389,7 @@ def test_missing_dot_simulated_in_the_backend(monkeypatch):
     def no_dot(*args, **kwargs):
         raise graphviz.ExecutableNotFound(["dot"])
 
-    monkeypatch.setattr(graphviz.Digraph, "pipe", no_dot)
+    monkeypatch.setattr(svg, "dot_svg", no_dot)
     *_, f = circuit()
     assert "brew install graphviz" in to_html(draw(f))
     assert "conda install graphviz" in draw(f)._repr_mimebundle_()["text/html"]
@@ -398,17 +398,69 @@ def test_missing_dot_simulated_in_the_backend(monkeypatch):
 # --- big graphs ----------------------------------------------------------------
 
 
-def test_a_deep_chain_is_capped_not_crashed():
+def test_a_deep_chain_is_folded_with_a_count():
     y = x = tensor(1.0, name="x")
     for _ in range(20_000):
         y = y + 1.0
     y.backward()
-    digraph = draw(y, max_nodes=50)
+    digraph = draw(y)
     values = re.findall(r"^\t(v\d+) \[", digraph.source, re.M)
-    assert len(values) == 50
-    # 20,001 values (each "+1" constant is folded into its gate), of which 50 are drawn
-    assert "… 19951 more values not drawn" in digraph.source
+    # 20,001 values (each "+1" constant is folded into its gate): two gates kept at each end, x, the rest folded
+    assert len(values) == 6
+    fold = label_of(digraph.source, "f0")
+    assert "19,995 gates folded" in fold and "19995 × add" in fold
     assert "value 2e+04" in label_of(digraph.source, "v0") and x.grad == 1.0
+    assert "grad 1" in label_of(digraph.source, values[-1])
+    # the chain reads output, two gates, the fold, two gates, x
+    assert re.search(r"^\tv3 -> f0", digraph.source, re.M) and re.search(r"^\tf0 -> o2", digraph.source, re.M)
+
+
+def test_a_tanh_network_chain_folds_its_layers_and_their_inputs():
+    y = tensor(0.5, name="x")
+    for i in range(100):
+        y = (tensor(0.3, name=f"w{i}") * y + tensor(-0.2, name=f"b{i}")).tanh()
+    layout = walk(y)
+    (fold,) = layout.folds
+    assert fold.pattern == "98 × [mul, add, tanh]" and fold.leaves == 196
+    assert len(layout.nodes) + len(fold.gates) + fold.leaves == layout.total == 501
+    assert {n.name for n in layout.nodes if n.op is None} == {"x", "w0", "b0", "w99", "b99"}
+
+
+def test_values_beyond_the_budget_are_counted_in_a_note():
+    leaves = [tensor(float(i), name=f"a{i}") for i in range(30)]
+    y = leaves[0]
+    for i in range(1, 30):
+        y = y * leaves[i] + leaves[(7 * i) % 30]  # shared leaves: nothing to fold
+    digraph = draw(y, max_nodes=20, rankdir="TB")
+    assert len(re.findall(r"^\t(v\d+) \[", digraph.source, re.M)) == 20
+    layout = walk(y, 20)
+    assert layout.hidden == layout.total - 20 and not layout.folds
+    assert f"… {layout.hidden} more values not drawn (max_nodes=20)" in label_of(digraph.source, "more")
+
+
+@needs_dot
+def test_a_slow_layout_falls_back_to_a_smaller_summary(monkeypatch):
+    leaves = [tensor(float(i), name=f"a{i}") for i in range(30)]
+    y = leaves[0]
+    for i in range(1, 30):
+        y = y * leaves[i] + leaves[(7 * i) % 30]
+    monkeypatch.setattr(svg, "DOT_TIMEOUT", 1e-4)  # no dot finishes this fast: the real timeout path
+    with pytest.raises(svg.LayoutTimeout):
+        svg.dot_svg(draw(y, rankdir="TB").source, timeout=1e-4)
+    calls = []
+    real = svg.dot_svg
+
+    def slow_for_big(source, timeout=1.0):
+        calls.append(source.count("\tv"))
+        if source.count("[label=") > 40:
+            raise svg.LayoutTimeout("too slow")
+        return real(source)
+
+    monkeypatch.setattr(svg, "dot_svg", slow_for_big)
+    digraph = draw(y)
+    assert "Graphviz needed too long to lay out 60 values; showing 10." in digraph.source
+    assert len(re.findall(r"^\t(v\d+) \[", digraph.source, re.M)) == 10
+    assert to_html(digraph).startswith("<svg")
 
 
 def test_step_on_an_array_graph_uses_the_stored_seed():

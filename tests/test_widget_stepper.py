@@ -78,9 +78,9 @@ def test_the_fused_sigmoid_step_shows_its_local_gradient():
     stepper.controls["example"].value = EXAMPLES[2]
     stepper.controls["step"].value = 1
     assert stepper.lines[:3] == [
-        "step 1 of 5: f = σ(d)",
+        "step 1 of 5: f = σ(z)",
         "  upstream    df/df = 1 (the seed: the output's gradient with respect to itself)",
-        "  local       df/dd = 0.1966",
+        "  local       df/dz = 0.1966",
     ]
 
 
@@ -95,9 +95,9 @@ def test_the_primitive_sigmoid_uses_the_lecture_gates():
         "f = 1 / a",
         "a = 1 + e",
         "e = exp(n)",
-        "n = −d",
-        "d = s + w2",
-        "s = p0 + p1",
+        "n = −z",
+        "z = q + w2",
+        "q = p0 + p1",
         "p1 = w1 × x1",
         "p0 = w0 × x0",
     ]

@@ -3,188 +3,39 @@
 The drawing follows the lecture's pictures: every value is a box, every
 operation a small circle with its gate symbol (+, ×, max, σ, ...), and an
 edge from an input to a gate carries, once backward has run, the gradient
-that flowed back along it. ``draw(y, step=k)`` freezes the backward pass at
-its k-th step and writes "downstream = local × upstream" on the edges.
+that flowed back along it. ``draw(y, step=k)`` shows the backward pass frozen
+at its k-th step and writes "downstream = local × upstream" on the edges.
 
-The module reads the graph and returns a :class:`graphviz.Digraph`; it never
-displays anything and never changes a tensor (``.grad`` stays as it was).
-Three parts, kept apart: the walk (which nodes and edges), the gradients
-(what flowed, computed without side effects), and the look (labels, colours).
+This module only renders: which part of the graph is drawn comes from
+:mod:`.layout` (long chains folded, big graphs summarised), the gradients
+from :mod:`backpropnb.trace` (replayed without side effects), the text from
+:mod:`.text` and the fitting to a notebook column from :mod:`.svg`. It returns
+a :class:`graphviz.Digraph`, never displays anything and never changes a tensor.
 """
 
 from __future__ import annotations
 
-import html
-from collections import deque
-from dataclasses import dataclass
-
-import graphviz
-import numpy as np
-
 from ..engine import Tensor
-from ..trace import backward_steps
+from ..trace import Replay, flowed, replay
+from .layout import MAX_NODES, drawn_parents, folded_constant, layout_of, walk
+from .svg import INSTALL_HINT, MIN_SCALE, GraphDrawing, LayoutTimeout, scale_to_fit, svg_size, to_html
+from .text import MAX_NAME, coloured, escape, format_array, format_count, format_number, html_label
+
+__all__ = [
+    "INSTALL_HINT",
+    "GraphDrawing",
+    "draw",
+    "drawn_parents",
+    "format_array",
+    "format_number",
+    "gate_symbol",
+    "to_html",
+    "value_label",
+    "walk",
+]
 
 SHOW_CHOICES = ("value", "grad")
-RANKDIRS = ("LR", "RL", "TB", "BT")
-MAX_NODES = 200  # beyond this many values a drawing is unreadable and dot gets slow
-MAX_NAME = 60  # characters of a name shown; the rest is cut with "…"
-
-INSTALL_HINT = (
-    "Graphviz's dot program was not found, so the graph is shown as DOT source. "
-    "To see the picture, install Graphviz: apt-get install graphviz (Debian/Ubuntu), "
-    "brew install graphviz (macOS) or conda install graphviz."
-)
-
-# ======================================================================
-# Numbers
-# ======================================================================
-
-
-def format_number(x):
-    """A number with 4 significant digits, the way every drawing shows numbers (-0 shows as 0).
-
-    >>> format_number(-12.0), format_number(0.19661193), format_number(-0.0), format_number(1234567)
-    ('-12', '0.1966', '0', '1.235e+06')
-    """
-    value = float(np.asarray(getattr(x, "data", x)).reshape(()))
-    return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
-
-
-def format_array(a):
-    """A short text for an array: the number itself, up to 4 entries, or mean/min/max.
-
-    >>> format_array(np.array(3.0)), format_array(np.array([1.0, -0.5]))
-    ('3', '[1, -0.5]')
-    >>> format_array(np.arange(4.0).reshape(2, 2)), format_array(np.arange(6.0).reshape(2, 3))
-    ('[[0, 1], [2, 3]]', 'mean 2.5, min 0, max 5')
-    """
-    a = np.asarray(getattr(a, "data", a))
-    if a.ndim == 0:
-        return format_number(a)
-    if a.size == 0:
-        return "empty"
-    if a.size <= 4:
-        return " ".join(np.array2string(a, separator=", ", formatter={"all": format_number}).split())
-    return f"mean {format_number(a.mean())}, min {format_number(a.min())}, max {format_number(a.max())}"
-
-
-# ======================================================================
-# The walk: which values and gates are drawn
-# ======================================================================
-
-
-@dataclass
-class Walk:
-    """The drawn part of a graph: values numbered in breadth-first order from the output."""
-
-    nodes: list  # the Tensors drawn; node i is drawn as "v{i}", its gate as "o{i}"
-    number: dict  # id(tensor) -> its number
-    hidden: int  # how many further values were left out (beyond max_nodes)
-
-
-def walk(y, max_nodes=MAX_NODES):
-    """Number the values that lead to ``y``, output first; iterative, so deep graphs are fine.
-
-    >>> from backpropnb import tensor
-    >>> x = tensor(1.0, name="x"); w = walk(x * 2 + x)
-    >>> [n.name or n.op for n in w.nodes], w.hidden
-    (['add', 'mul', 'x'], 0)
-    """
-    nodes, number, hidden = [y], {id(y): 0}, set()
-    queue = deque([y])
-    while queue:
-        node = queue.popleft()
-        for parent in drawn_parents(node):
-            key = id(parent)
-            if key in number or key in hidden:
-                continue
-            if len(nodes) < max_nodes:
-                number[key] = len(nodes)
-                nodes.append(parent)
-            else:
-                hidden.add(key)  # still walked, so the note can say how many were left out
-            queue.append(parent)
-    return Walk(nodes, number, len(hidden))
-
-
-# ======================================================================
-# The gradients: what flowed along each edge, without touching .grad
-# ======================================================================
-
-
-def _seed_of(y):
-    """The seed that reproduces the gradients already stored: y's own .grad."""
-    return None if y.grad is None else np.array(getattr(y.grad, "data", y.grad))
-
-
-def _edge_gradients(y):
-    """{id(node): downstream tuple} for the backward pass that filled the stored .grad, or {}."""
-    if y.grad is None or not y.requires_grad:
-        return {}
-    try:
-        return {id(s.node): s.downstream for s in backward_steps(y, _seed_of(y), with_local=False)}
-    except Exception:  # a drawing never fails because a rule does; it just shows no edge gradients
-        return {}
-
-
-@dataclass
-class Frozen:
-    """The backward pass stopped at step k: each value's status and the gradient it holds so far."""
-
-    steps: list
-    k: int
-    status: dict  # id(tensor) -> "done" | "current" | "todo"
-    grads: dict  # id(tensor) -> gradient received up to and including step k
-    position: dict  # id(node) -> the index of its step
-    partial: set  # ids of values that have received only part of their gradient so far
-
-
-def freeze(y, k):
-    """Replay y's backward pass up to step ``k`` (0-based) without side effects.
-
-    >>> from backpropnb import tensor
-    >>> x = tensor(2.0, name="x"); frozen = freeze(x * x + x, 0)
-    >>> len(frozen.steps), frozen.status[id(x)], format_array(frozen.grads[id(x)])
-    (2, 'todo', '1')
-    """
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-        raise ValueError(f"draw: step must be an integer index into the backward steps, got {k!r}")
-    seed = None if y.ndim == 0 else _seed_of(y)
-    if y.ndim != 0 and seed is None:
-        raise ValueError(
-            f"draw: step needs the seed of the backward pass, and y has shape {y.shape}, not a scalar; "
-            f"call y.backward(grad) first (draw then replays it from y.grad) or draw a scalar such as y.sum()"
-        )
-    steps = backward_steps(y, seed, with_local=True) if y.requires_grad else []
-    _check_step(k, len(steps))
-    status, grads, last = {}, {id(y): seed if seed is not None else np.ones_like(y.data)}, {}
-    for i, step in enumerate(steps):
-        status[id(step.node)] = "done" if i < k else "current" if i == k else "todo"
-        for parent, gradient in zip(step.node.parents, step.downstream):
-            if gradient is not None:
-                last[id(parent)] = i
-                if i <= k:
-                    grads[id(parent)] = gradient + grads.get(id(parent), 0)
-    for key, i in last.items():
-        status.setdefault(key, "done" if i <= k else "todo")  # leaves: done once all gradient arrived
-    partial = {key for key, i in last.items() if i > k and key in grads}  # a copy gate still adding up
-    return Frozen(steps, k, status, grads, {id(s.node): i for i, s in enumerate(steps)}, partial)
-
-
-def _check_step(k, count):
-    if 0 <= k < count:
-        return
-    if count == 0:
-        raise ValueError(f"draw: step={k} is out of range; this graph's backward pass has 0 steps (y is a leaf)")
-    raise ValueError(
-        f"draw: step={k} is out of range; this graph's backward pass has {count} steps, "
-        f"so pass step=0 to step={count - 1}"
-    )
-
-
-# ======================================================================
-# The look: labels and colours
-# ======================================================================
+RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
 
 GATE_SYMBOLS = {
     "add": "+",
@@ -220,8 +71,14 @@ COLOURS = {
     "done": {"color": "#2b8a3e", "fillcolor": "#d3f9d8", "fontcolor": "black"},
     "current": {"color": "#e8590c", "fillcolor": "#ffd8a8", "fontcolor": "black", "penwidth": "3"},
     "todo": {"color": "#adb5bd", "fillcolor": "#f1f3f5", "fontcolor": "#868e96"},
+    "note": {"color": "#9e9e9e", "fillcolor": "#fafafa", "fontcolor": "#616161"},
 }
 GRAD_COLOUR = "#c92a2a"  # gradients in red, as in the lecture's pictures
+
+
+# ======================================================================
+# Labels
+# ======================================================================
 
 
 def gate_symbol(node):
@@ -246,65 +103,6 @@ def gate_symbol(node):
     return GATE_SYMBOLS.get(op, op)
 
 
-FOLDABLE = ("add", "mul", "sub", "div")
-
-
-def folded_constant(node):
-    """The index of a scalar constant input drawn inside the gate ("+1", "×−1", "1/x"), or None.
-
-    The lecture draws ``x + 1`` as one "+1" gate rather than a "+" gate with a
-    constant input; the same holds for ×c, −c, ÷c and c/x.
-
-    >>> from backpropnb import tensor
-    >>> x = tensor(2.0)
-    >>> folded_constant(x + 1), folded_constant(1 / x), folded_constant(x * x), folded_constant(1 - x)
-    (1, 0, None, None)
-    """
-    if node.op not in FOLDABLE or len(node.parents) != 2:
-        return None
-    first, second = node.parents
-    for index, (constant, other) in enumerate(((first, second), (second, first))):
-        if index == 0 and node.op == "sub":
-            continue  # c − x is not "−c": leave it drawn as a plain subtraction
-        if not constant.requires_grad and constant.ndim == 0 and other.requires_grad:
-            return index
-    return None
-
-
-def drawn_parents(node):
-    """The inputs drawn as their own value nodes: all but a constant folded into the gate."""
-    folded = folded_constant(node)
-    return [p for j, p in enumerate(node.parents) if j != folded]
-
-
-def escape(text, limit=None):
-    """Text made safe for a Graphviz HTML-like label: markup and DOT syntax become plain characters.
-
-    Newlines become line breaks; control characters are shown as ``\\xNN``.
-
-    >>> escape('a"<b>&\\\\c')
-    'a&quot;&lt;b&gt;&amp;&#92;c'
-    """
-    text = str(text).encode("utf-8", "replace").decode("utf-8")  # lone surrogates would break dot
-    if limit is not None and len(text) > limit:
-        text = text[: limit - 1] + "…"  # a name is a label, not a document
-    lines = [html.escape(_visible(line), quote=True).replace("\\", "&#92;") for line in text.splitlines() or [""]]
-    return "<BR/>".join(lines)
-
-
-def _visible(line):
-    return "".join(f"\\x{ord(c):02x}" if ord(c) < 32 or ord(c) == 127 else c for c in line.replace("\t", " "))
-
-
-def _html(*lines):
-    """An HTML-like label from already escaped lines (None lines are skipped)."""
-    return "<" + "<BR/>".join(line for line in lines if line is not None) + ">"
-
-
-def _grad_line(text):
-    return f'<FONT COLOR="{GRAD_COLOUR}">{text}</FONT>'
-
-
 def value_label(node, show, grad, grad_word="grad"):
     """The label of a value node: its name, then (as ``show`` asks) value and gradient.
 
@@ -318,52 +116,32 @@ def value_label(node, show, grad, grad_word="grad"):
     if grad is None or "grad" not in show or not node.requires_grad:
         gradient = None
     else:
-        gradient = _grad_line(escape(f"{grad_word} {format_array(grad)}"))
+        gradient = coloured(escape(f"{grad_word} {format_array(grad)}"), GRAD_COLOUR)
     lines = [line for line in (name, shape, value, gradient) if line is not None]
-    return _html(*lines) if lines else _html("" if node.requires_grad else "const")
+    return html_label(*lines) if lines else html_label("" if node.requires_grad else "const")
 
 
-# ======================================================================
-# The Digraph, with a fallback when dot is missing
-# ======================================================================
+def fold_label(fold, status, moment):
+    """The label of a folded chain: how many gates, which pattern, and where the pass is inside it."""
+    lines = [
+        escape(f"⋯ {format_count(len(fold.gates))} gates folded"),
+        escape(fold.pattern),
+    ]
+    if fold.leaves:
+        lines.append(escape(f"and {format_count(fold.leaves)} inputs"))
+    if status == "current" and moment.current.node in fold.gates:
+        t = fold.gates.index(moment.current.node) + 1
+        lines.append(coloured(escape(f"now: gate {format_count(t)} of {format_count(len(fold.gates))}"), GRAD_COLOUR))
+    return html_label(*lines)
 
 
-class GraphDrawing(graphviz.Digraph):
-    """A :class:`graphviz.Digraph` that still shows something useful when Graphviz's ``dot`` is missing."""
-
-    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
-        try:
-            return super()._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
-        except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, OSError) as error:
-            return {"text/html": fallback_html(self, error), "text/plain": self.source}
-
-
-def fallback_html(digraph, error=None):
-    """The DOT source in a <pre>, under one line saying how to get the picture.
-
-    >>> page = fallback_html(graphviz.Digraph(body=["a -> b"]))
-    >>> "apt-get install graphviz" in page and "a -&gt; b" in page
-    True
-    """
-    hint = INSTALL_HINT
-    if error is not None and not isinstance(error, graphviz.ExecutableNotFound):
-        hint = f"Graphviz could not draw this graph ({type(error).__name__}); here is its DOT source."
-    return f"<div class='backpropnb-graph'><p>{html.escape(hint)}</p><pre>{html.escape(digraph.source)}</pre></div>"
-
-
-def to_html(digraph):
-    """Inline SVG markup of a drawing (no XML prolog), or the DOT source with install advice if dot is missing.
-
-    >>> from backpropnb import tensor
-    >>> to_html(draw(tensor(1.0, name="x"))).startswith(("<svg", "<div"))
-    True
-    """
-    try:
-        svg = digraph.pipe(format="svg", encoding="utf-8")
-    except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, OSError) as error:
-        return fallback_html(digraph, error)
-    start = svg.find("<svg")
-    return svg[start:] if start >= 0 else svg
+def note_label(layout, max_nodes):
+    """The note on the values left out: how many, and of which operations."""
+    ops = ", ".join(f"{op} {format_count(n)}" for op, n in layout.hidden_ops.most_common(4))
+    return html_label(
+        escape(f"… {format_count(layout.hidden)} more values not drawn (max_nodes={max_nodes})"),
+        escape(ops) if ops else None,
+    )
 
 
 # ======================================================================
@@ -371,14 +149,18 @@ def to_html(digraph):
 # ======================================================================
 
 
-def draw(y, *, show=("value", "grad"), rankdir="LR", step=None, max_nodes=MAX_NODES):
+def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_NODES, replay=None):
     """Draw the graph that computed ``y``: values, gates, and (after backward) the gradients.
 
     ``show`` picks the numbers ("value", "grad"; ``()`` for the bare structure).
     ``step=k`` shows the backward pass at its k-th step (the order of
     :func:`~backpropnb.trace_backward`): the node being processed in orange,
-    done nodes green, the rest grey, and "local × up = down" on its edges.
-    Nothing in the graph is changed.
+    done nodes green, the rest grey, and "local × up = down" on its edges;
+    pass ``replay=backpropnb.replay(y)`` to reuse one replay for many steps.
+    A big graph is summarised: long chains are folded into one node with a
+    count, and beyond ``max_nodes`` values a note counts what is left out.
+    ``rankdir="auto"`` lays the graph out left to right if that fits a
+    notebook column, else top to bottom. Nothing in the graph is changed.
 
     >>> from backpropnb import tensor
     >>> x, y, z = tensor(-2.0, name="x"), tensor(5.0, name="y"), tensor(-4.0, name="z")
@@ -394,19 +176,57 @@ def draw(y, *, show=("value", "grad"), rankdir="LR", step=None, max_nodes=MAX_NO
     show = _checked_show(show)
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
-    frozen = None if step is None else freeze(y, step)
-    graph = walk(y, max_nodes)
-    digraph = GraphDrawing(graph_attr={"rankdir": rankdir, "nodesep": "0.3", "ranksep": "0.4"})
-    digraph.attr("node", fontname="Helvetica", fontsize="11")
-    digraph.attr("edge", fontname="Helvetica", fontsize="10", arrowsize="0.7")
-    flows = {} if frozen is not None or "grad" not in show else _edge_gradients(y)
-    for i, node in enumerate(graph.nodes):
-        _add_value(digraph, i, node, show, frozen)
-        if node.op is not None:
-            _add_gate(digraph, i, node, graph, show, frozen, flows)
-    if graph.hidden:
-        label = _html(escape(f"… {graph.hidden} more values not drawn (max_nodes={max_nodes})"))
-        digraph.node("more", label, shape="note", color="#9e9e9e", fontcolor="#757575")
+    moment = None
+    if step is not None:
+        if replay is None:
+            replay = _replay(y)
+        elif not isinstance(replay, Replay) or replay.output is not y:
+            raise ValueError("draw: replay must be backpropnb.replay(y) of this same y")
+        moment = replay.at(step)
+    layout = layout_of(y, max_nodes)
+    if rankdir != "auto":
+        return _digraph(layout, show, moment, rankdir, max_nodes)
+    return _fitted(y, layout, show, moment, max_nodes)
+
+
+def _replay(y):
+    return replay(y, caller="draw")
+
+
+def _fitted(y, layout, show, moment, max_nodes):
+    """Left to right if that fits the column, else top to bottom, else fewer values; never a hang."""
+    best = None
+    for budget in (max_nodes, max_nodes // 3, max_nodes // 9):
+        if budget != max_nodes:
+            if budget < 8 or layout.hidden + layout.folded == 0 and budget >= len(layout.nodes):
+                break
+            layout = layout_of(y, budget)
+        for rankdir in ("LR", "TB"):
+            digraph = _digraph(layout, show, moment, rankdir, budget)
+            try:
+                scale = scale_to_fit(svg_size(digraph.natural_svg())[0])
+            except LayoutTimeout:
+                return _smaller(y, show, moment, max_nodes)
+            except Exception:  # no dot, or dot failed: the drawing shows its source and says why
+                return digraph
+            if scale >= MIN_SCALE:
+                return digraph
+            if best is None or scale > best[0]:
+                best = (scale, digraph)
+    return best[1]
+
+
+def _smaller(y, show, moment, max_nodes):
+    """A summary with few values, for a graph that dot could not lay out in time."""
+    fewer = max(8, max_nodes // 6)
+    digraph = _digraph(layout_of(y, fewer), show, moment, "TB", fewer)
+    digraph.node(
+        "timeout",
+        html_label(escape(f"Graphviz needed too long to lay out {max_nodes} values; showing {fewer}.")),
+        shape="note",
+        style="filled",
+        **COLOURS["note"],
+    )
     return digraph
 
 
@@ -418,49 +238,87 @@ def _checked_show(show):
     return show
 
 
-def _status(node, frozen, plain):
+def _digraph(layout, show, moment, rankdir, max_nodes):
+    """The Digraph of a layout, at a moment of the backward pass (or after it, when ``moment`` is None)."""
+    digraph = GraphDrawing(graph_attr={"rankdir": rankdir, "nodesep": "0.3", "ranksep": "0.4"})
+    digraph.attr("node", fontname="Helvetica", fontsize="11")
+    digraph.attr("edge", fontname="Helvetica", fontsize="11", arrowsize="0.7")
+    current = None if moment is None else layout.where(moment.current.node)
+    for i, node in enumerate(layout.nodes):
+        _add_value(digraph, i, node, show, moment)
+        if node.op is not None:
+            _add_gate(digraph, i, node, layout, show, moment)
+    for fold in layout.folds:
+        status = None if moment is None else _fold_status(fold, moment, current)
+        look = dict(COLOURS[status or "note"])
+        digraph.node(fold.name, fold_label(fold, status, moment), shape="box", style="rounded,filled,dashed", **look)
+        digraph.edge(f"v{layout.number[id(fold.input)]}", fold.name, **_edge_look(None, status))
+    if layout.hidden:
+        look = dict(COLOURS["current" if current == "more" else "note"])
+        digraph.node("more", note_label(layout, max_nodes), shape="note", style="filled", **look)
+    return digraph
+
+
+def _fold_status(fold, moment, current):
+    if moment.status(fold.gates[-1]) == "done":  # the output side is processed first
+        return "done"
+    return "todo" if moment.status(fold.gates[0]) == "todo" and current != fold.name else "current"
+
+
+def _status(node, moment, plain):
     if not node.requires_grad:
         return "constant"
-    return plain if frozen is None else frozen.status.get(id(node), "todo")
+    return plain if moment is None else moment.status(node)
 
 
-def _add_value(digraph, i, node, show, frozen):
+def _add_value(digraph, i, node, show, moment):
     grad, word = node.grad, "grad"
-    if frozen is not None:
-        grad = frozen.grads.get(id(node))
-        word = "grad so far" if id(node) in frozen.partial else "grad"
-    look = dict(COLOURS[_status(node, frozen, "value")])
+    if moment is not None:
+        grad = moment.grad(node)
+        word = "grad so far" if moment.partial(node) else "grad"
+    look = dict(COLOURS[_status(node, moment, "value")])
     look.setdefault("style", "rounded,filled")
     digraph.node(f"v{i}", value_label(node, show, grad, word), shape="box", **look)
 
 
-def _add_gate(digraph, i, node, graph, show, frozen, flows):
-    look = dict(COLOURS[_status(node, frozen, "gate")])
-    digraph.node(
-        f"o{i}", _html(escape(gate_symbol(node), MAX_NAME)), shape="circle", style="filled", margin="0.02", **look
-    )
-    status = None if frozen is None else frozen.status.get(id(node), "todo")
-    current = status == "current"
-    step = frozen.steps[frozen.k] if current else None
-    out_label = _html(_grad_line(escape(f"up {format_array(step.upstream)}"))) if current and "grad" in show else None
+def _add_gate(digraph, i, node, layout, show, moment):
+    look = dict(COLOURS[_status(node, moment, "gate")])
+    symbol = html_label(escape(gate_symbol(node), MAX_NAME))
+    digraph.node(f"o{i}", symbol, shape="circle", style="filled", margin="0.02", **look)
+    status = None if moment is None else moment.status(node)
+    step = moment.current if status == "current" else None
+    out_label = None
+    if step is not None and "grad" in show:
+        out_label = html_label(coloured(escape(f"up {format_array(step.upstream)}"), GRAD_COLOUR))
     digraph.edge(f"o{i}", f"v{i}", **_edge_look(out_label, status))
-    downstream = _downstream_of(node, frozen, flows)
+    downstream = _downstream_of(node, moment, show)
     folded = folded_constant(node)
+    labelled = downstream is not None and sum(d is not None for j, d in enumerate(downstream) if j != folded) > 1
     for j, parent in enumerate(node.parents):
         if j == folded:
             continue  # drawn inside the gate's symbol
-        source = f"v{graph.number[id(parent)]}" if id(parent) in graph.number else "more"
         label = None
-        if "grad" in show and downstream is not None and downstream[j] is not None:
-            label = _html(_grad_line(escape(_edge_text(step, j, downstream[j]))))
-        digraph.edge(source, f"o{i}", **_edge_look(label, status))
+        if downstream is not None and downstream[j] is not None:
+            label = html_label(coloured(escape(_edge_text(step, j, downstream[j])), GRAD_COLOUR))
+        look = _edge_look(label, status)
+        if labelled and label is not None:
+            look["decorate"] = "true"  # a line from each label to its own edge: never two labels at one gate
+        digraph.edge(layout.source_of(node, parent), f"o{i}", **look)
 
 
-def _downstream_of(node, frozen, flows):
-    if frozen is None:
-        return flows.get(id(node))
-    index = frozen.position.get(id(node))
-    return frozen.steps[index].downstream if index is not None and index <= frozen.k else None
+def _downstream_of(node, moment, show):
+    if "grad" not in show:
+        return None
+    if moment is None:
+        return _flowed(node)
+    return moment.sent(node)
+
+
+def _flowed(node):
+    try:
+        return flowed(node)
+    except Exception:  # a drawing never fails because a rule does; it just shows no edge gradients
+        return None
 
 
 def _edge_text(step, j, downstream):

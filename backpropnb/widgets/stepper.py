@@ -5,10 +5,12 @@ Step 0 is the graph right after the forward pass (values only). Step k
 highlights the node just processed, colours what is done and what is still to
 come, and writes "local × up = down" on its edges; the text spells out the same
 arithmetic and the gradients gathered so far. The graph itself is never
-changed: the steps are replayed without writing ``.grad``.
+changed: one :func:`~backpropnb.trace.replay` per graph replays the steps
+without writing ``.grad``, and moving to another step runs only the steps not
+run yet. A graph of any size works: its drawing is summarised (long chains folded).
 
 >>> y = build_example(EXAMPLES[0])
->>> step_lines(y, backward_plan(y), 2)[:2]
+>>> step_lines(replay(y), 2)[:2]
 ['step 2 of 2: q = x + y', '  upstream    df/dq = -4']
 """
 
@@ -20,7 +22,8 @@ import ipywidgets as widgets
 import numpy as np
 
 import backpropnb
-from backpropnb.render.graph import backward_steps, draw, format_array, freeze, gate_symbol, to_html, walk
+from backpropnb.render.graph import draw, format_array, gate_symbol, to_html
+from backpropnb.trace import replay
 from backpropnb.widgets.base import Explorer, fmt
 
 EXAMPLES = ("f = (x + y) · z", "sigmoid neuron (primitive gates)", "sigmoid neuron (fused σ)")
@@ -44,7 +47,7 @@ def _neuron_inputs():
 
 def _neuron_dot(t):
     p0, p1 = _named(t["w0"] * t["x0"], "p0"), _named(t["w1"] * t["x1"], "p1")
-    return _named(_named(p0 + p1, "s") + t["w2"], "d")  # d = w0·x0 + w1·x1 + w2 = 1
+    return _named(_named(p0 + p1, "q") + t["w2"], "z")  # z = w0·x0 + w1·x1 + w2 = 1, the input of σ
 
 
 def build_example(name):
@@ -59,69 +62,53 @@ def build_example(name):
         x, y, z = (backpropnb.tensor(v, name=n) for n, v in (("x", -2.0), ("y", 5.0), ("z", -4.0)))
         return _named(_named(x + y, "q") * z, "f")
     if name == EXAMPLES[1]:
-        d = _neuron_dot(_neuron_inputs())
-        negated = _named(-d, "n")
+        z = _neuron_dot(_neuron_inputs())
+        negated = _named(-z, "n")
         a = _named(1 + _named(negated.exp(), "e"), "a")
-        return _named(1 / a, "f")  # σ(d) = 1/(1 + e^-d), gate by gate
+        return _named(1 / a, "f")  # σ(z) = 1/(1 + e^-z), gate by gate
     if name == EXAMPLES[2]:
         return _named(_neuron_dot(_neuron_inputs()).sigmoid(), "f")
     raise ValueError(f"BackwardStepper: unknown example {name!r}; pick one of {list(EXAMPLES)}")
 
 
-def _seed(y):
-    """The upstream gradient the pass starts from: 1 for a scalar, else the stored y.grad."""
-    if y.ndim == 0:
-        return None
-    if y.grad is None:
-        raise ValueError(
-            f"BackwardStepper: y has shape {y.shape}, not a scalar, so the backward pass needs a starting "
-            f"gradient; call y.backward(grad) first (the stepper replays it from y.grad) or pass y.sum()"
-        )
-    return np.array(getattr(y.grad, "data", y.grad))
+def replay_of(y):
+    """The replay the stepper shows for ``y``, refused now (with the reason) if it cannot be replayed.
 
-
-def backward_plan(y):
-    """The backward steps of ``y`` (node, upstream, local, downstream), computed without writing ``.grad``.
-
-    >>> x = backpropnb.tensor(3.0); plan = backward_plan(x * x)
-    >>> len(plan), x.grad is None
+    >>> x = backpropnb.tensor(3.0); r = replay_of(x * x)
+    >>> len(r), x.grad is None
     (1, True)
     """
     if not isinstance(y, backpropnb.Tensor):
         raise TypeError(f"BackwardStepper: y must be a backpropnb Tensor (a graph's output), got {type(y).__name__}")
-    return backward_steps(y, _seed(y), with_local=True) if y.requires_grad else []
+    return replay(y, caller="BackwardStepper")
 
 
-def node_labels(y):
-    """{id(node): how the text calls it}: its name, a constant's value, or its gate symbol in brackets.
+def label(node, output):
+    """How the text calls a node: its name, a constant's value, or its gate symbol in brackets.
+
+    The output of an unnamed graph reads as a loss, L.
 
     >>> x = backpropnb.tensor(2.0, name="x"); y = x * 3
-    >>> sorted(node_labels(y).values())
-    ['3', 'L', 'x']
+    >>> label(x, y), label(y.parents[1], y), label(y, y), label(x + 1, y)
+    ('x', '3', 'L', '[+1]')
     """
-    labels = {}
-    drawn = walk(y).nodes
-    folded = [p for node in drawn for p in node.parents if not p.requires_grad]  # constants drawn inside gates
-    for node in drawn + folded:
-        if node.name:
-            labels[id(node)] = node.name
-        elif node.op is None:
-            labels[id(node)] = format_array(node.data) if not node.requires_grad else "leaf"
-        else:
-            labels[id(node)] = f"[{gate_symbol(node)}]"
-    if not y.name:
-        labels[id(y)] = "L"  # the output of an unnamed graph reads as a loss
-    return labels
+    if node.name:
+        return node.name
+    if node is output:
+        return "L"
+    if node.op is None:
+        return format_array(node.data) if not node.requires_grad else "leaf"
+    return f"[{gate_symbol(node)}]"
 
 
-def expression(node, labels):
+def expression(node, output):
     """The node's operation written with its inputs' labels.
 
     >>> x, y = backpropnb.tensor(1.0, name="x"), backpropnb.tensor(2.0, name="y")
-    >>> q = x + y; expression(q, node_labels(q)), expression(x.exp(), {id(x): "x"})
+    >>> q = x + y; expression(q, q), expression(x.exp(), q)
     ('x + y', 'exp(x)')
     """
-    names = [labels.get(id(p), "…") for p in node.parents]
+    names = [label(p, output) for p in node.parents]
     if node.op in INFIX and len(names) == 2:
         return f"{names[0]} {INFIX[node.op]} {names[1]}"
     if node.op == "neg":
@@ -131,12 +118,12 @@ def expression(node, labels):
     return f"{CALLS.get(node.op, gate_symbol(node))}({', '.join(names)})"
 
 
-def _arithmetic(step, labels, out):
+def _arithmetic(step, output):
     """The upstream, local and downstream lines of one step."""
-    me, up = labels[id(step.node)], format_array(step.upstream)
+    me, out, up = label(step.node, output), label(output, output), format_array(step.upstream)
     local, downstream, constants = [], [], []
     for i, parent in enumerate(step.node.parents):
-        name = labels.get(id(parent), "…")
+        name = label(parent, output)
         if step.downstream[i] is None:
             constants.append(f"(the constant {name} gets no gradient)")
             continue
@@ -149,7 +136,7 @@ def _arithmetic(step, labels, out):
         local = [f"not shown: {me} has shape {step.node.shape}; the vector-Jacobian product is applied directly"]
     return [
         f"  upstream    d{out}/d{me} = {up}"
-        + (" (the seed: the output's gradient with respect to itself)" if me == out else ""),
+        + (" (the seed: the output's gradient with respect to itself)" if step.node is output else ""),
         "  local       " + (", ".join(local) or "none (all inputs are constants)"),
         "  downstream  " + ", ".join(downstream + constants) + "   (downstream = local × upstream)",
     ]
@@ -174,45 +161,57 @@ def leaves_in_reading_order(y):
     return leaves
 
 
-def _gradients_so_far(y, k, labels):
+MAX_LEAVES = 8  # leaves listed in "gradients so far"; a big graph's others are counted
+
+
+def _gradients_so_far(r, k, leaves):
     """One line with the gradient every leaf has received after step k (0-based), or none yet."""
-    leaves = [node for node in leaves_in_reading_order(y) if node.requires_grad]
     if k < 0 or not leaves:
         return "gradients so far: none yet" if leaves else "no inputs need a gradient"
-    grads = freeze(y, k).grads
-    parts = [f"{labels[id(leaf)]} = {format_array(grads[id(leaf)]) if id(leaf) in grads else '…'}" for leaf in leaves]
+    parts = []
+    for leaf in leaves[:MAX_LEAVES]:
+        grad = r.received(leaf, k)
+        parts.append(f"{label(leaf, r.output)} = {'…' if grad is None else format_array(grad)}")
+    if len(leaves) > MAX_LEAVES:
+        parts.append(f"… and {len(leaves) - MAX_LEAVES:,} more inputs")
     return "gradients so far: " + ", ".join(parts)
 
 
-def step_lines(y, steps, k):
-    """The text for step ``k`` (0 = forward pass done, k = after k backward steps) of ``y``'s backward pass.
+def step_lines(r, k, leaves=None):
+    """The text for step ``k`` (0 = forward pass done, k = after k backward steps) of the replay ``r``.
 
-    >>> y = build_example(EXAMPLES[0]); lines = step_lines(y, backward_plan(y), 2)
+    ``leaves`` are the inputs whose gradients are listed (by default every
+    input that needs a gradient, in reading order).
+
+    >>> y = build_example(EXAMPLES[0]); lines = step_lines(replay(y), 2)
     >>> lines[2]
     '  local       dq/dx = 1, dq/dy = 1'
     >>> lines[4]
     'gradients so far: x = -4, y = -4, z = 3'
     """
-    n = len(steps)
-    if not 0 <= k <= n:
-        raise ValueError(f"BackwardStepper: step {k} is out of range; this graph has steps 0 to {n}")
-    labels = node_labels(y)
-    out = labels[id(y)]
+    y, n = r.output, len(r)
+    if leaves is None:
+        leaves = [node for node in leaves_in_reading_order(y) if node.requires_grad]
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k <= n:
+        raise ValueError(f"BackwardStepper: step {k!r} is out of range; this graph has steps 0 to {n}")
+    out = label(y, y)
     if k == 0:
         start = f"next: the backward pass starts at {out} with d{out}/d{out} = 1" if n else "nothing to backpropagate"
         return [f"step 0 of {n}: forward pass done, {out} = {format_array(y.data)}; {start}"]
-    step = steps[k - 1]
-    head = f"step {k} of {n}: {labels[id(step.node)]} = {expression(step.node, labels)}"
-    return [head, *_arithmetic(step, labels, out), _gradients_so_far(y, k - 1, labels)]
+    step = r.step(k - 1)
+    head = f"step {k} of {n}: {label(step.node, y)} = {expression(step.node, y)}"
+    return [head, *_arithmetic(step, y), _gradients_so_far(r, k - 1, leaves)]
 
 
-def draw_step(y, k):
-    """The drawing for step ``k``: values only at step 0, else ``draw(y, step=k - 1)``.
+def draw_step(r, k):
+    """The drawing for step ``k`` of the replay ``r``: values only at step 0, else ``draw(y, step=k - 1)``.
 
-    >>> "local 1 × up -4 = -4" in draw_step(build_example(EXAMPLES[0]), 2).source
+    >>> "local 1 × up -4 = -4" in draw_step(replay(build_example(EXAMPLES[0])), 2).source
     True
     """
-    return draw(y, show=("value",)) if k == 0 else draw(y, step=k - 1)
+    if k == 0:
+        return draw(r.output, show=("value",))
+    return draw(r.output, step=k - 1, replay=r)
 
 
 class BackwardStepper(Explorer):
@@ -231,8 +230,9 @@ class BackwardStepper(Explorer):
     def __init__(self, y=None):
         super().__init__()
         self._graphs = {name: None for name in EXAMPLES}
+        self._replays = {}
         if y is not None:
-            backward_plan(y)  # a graph the stepper cannot replay is refused now, with the reason
+            self._replays[CUSTOM] = replay_of(y)  # a graph the stepper cannot replay is refused now
             self._graphs[CUSTOM] = y
         chosen = EXAMPLES[0] if y is None else CUSTOM
         controls = {
@@ -246,7 +246,7 @@ class BackwardStepper(Explorer):
         self.next_button.on_click(lambda _: self.next())
         self.reset_button.on_click(lambda _: self.reset())
         self.graph, self.text = widgets.HTML(), widgets.HTML()
-        self.y, self.steps, self.digraph, self.lines = None, [], None, []
+        self.y, self.replay, self.leaves, self.digraph, self.lines = None, None, [], None, []
         self._load(chosen, controls)
         self._wire(controls)
         buttons = widgets.HBox([self.play, self.reset_button, self.next_button])
@@ -254,14 +254,17 @@ class BackwardStepper(Explorer):
         self.children += (self.error_area,)
 
     def _load(self, name, controls):
-        """Switch to a graph: plan its steps and set the slider's range (step back to 0)."""
+        """Switch to a graph: its replay (made once per graph) and the slider's range (step back to 0)."""
         if self._graphs[name] is None:
             self._graphs[name] = build_example(name)
         self.y = self._graphs[name]
-        self.steps = backward_plan(self.y)
+        if name not in self._replays:
+            self._replays[name] = replay_of(self.y)
+        self.replay = self._replays[name]
+        self.leaves = [node for node in leaves_in_reading_order(self.y) if node.requires_grad]
         for control in (controls["step"], self.play):
             control.value = 0  # first, so that lowering max never clamps a stale value
-            control.max = len(self.steps)
+            control.max = len(self.replay)
 
     def _on_change(self, change):
         if change["owner"] is self.controls["example"]:
@@ -282,8 +285,8 @@ class BackwardStepper(Explorer):
 
     def render(self):
         k = self.controls["step"].value
-        self.lines = step_lines(self.y, self.steps, k)
-        self.digraph = draw_step(self.y, k)
+        self.lines = step_lines(self.replay, k, self.leaves)
+        self.digraph = draw_step(self.replay, k)
         self.graph.value = to_html(self.digraph)
         self.text.value = "<pre>" + html.escape("\n".join(self.lines)) + "</pre>"
 

@@ -1,0 +1,261 @@
+"""Which part of a graph is drawn: every value of a small graph, a summary of a big one.
+
+A graph of any size is drawn with at most a few dozen value nodes, so that
+Graphviz lays it out in a blink and the picture stays readable:
+
+1. a long chain (each gate fed by the previous one, plus inputs used by that
+   gate only) keeps its two ends and folds its middle into one node that says
+   how many gates it holds and which pattern repeats ("99 × [×, +, tanh]");
+2. what is still beyond the budget, counted from the output breadth-first, is
+   left out and counted in a note.
+
+The layout is computed once per graph (:func:`layout_of` keeps it while the
+graph lives); labels, colours and gradients are added at drawing time.
+Iterative walks only, so a chain of a million operations is fine.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import Counter, deque
+from dataclasses import dataclass, field
+
+MAX_NODES = 60  # values drawn at most: beyond this a drawing is unreadable and dot slows down
+KEEP = 2  # gates kept at each end of a folded chain
+MIN_FOLD = 3  # a chain is folded only when at least this many gates disappear into the fold
+
+FOLDABLE = ("add", "mul", "sub", "div")
+
+
+def folded_constant(node):
+    """The index of a scalar constant input drawn inside the gate ("+1", "×−1", "1/x"), or None.
+
+    The lecture draws ``x + 1`` as one "+1" gate rather than a "+" gate with a
+    constant input; the same holds for ×c, −c, ÷c and c/x.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(2.0)
+    >>> folded_constant(x + 1), folded_constant(1 / x), folded_constant(x * x), folded_constant(1 - x)
+    (1, 0, None, None)
+    """
+    if node.op not in FOLDABLE or len(node.parents) != 2:
+        return None
+    first, second = node.parents
+    for index, (constant, other) in enumerate(((first, second), (second, first))):
+        if index == 0 and node.op == "sub":
+            continue  # c − x is not "−c": leave it drawn as a plain subtraction
+        if not constant.requires_grad and constant.ndim == 0 and other.requires_grad:
+            return index
+    return None
+
+
+def drawn_parents(node):
+    """The inputs drawn as their own value nodes: all but a constant folded into the gate."""
+    folded = folded_constant(node)
+    return [p for j, p in enumerate(node.parents) if j != folded]
+
+
+@dataclass
+class Fold:
+    """The middle of a long chain, drawn as one node ``f{index}``."""
+
+    index: int
+    gates: list = field(repr=False)  # the folded gates, output side first
+    leaves: int  # inputs folded with them (each used by its gate only)
+    input: object  # the value that feeds the fold (drawn)
+    pattern: str  # what repeats, e.g. "99 × [×, +, tanh]"
+
+    @property
+    def name(self):
+        return f"f{self.index}"
+
+
+@dataclass
+class Layout:
+    """The drawn part of a graph: values numbered breadth-first from the output, folds, and what is left out."""
+
+    nodes: list  # the Tensors drawn; node i is drawn as "v{i}", its gate as "o{i}"
+    number: dict  # id(tensor) -> its number
+    folds: list = field(default_factory=list)
+    fold_input: dict = field(default_factory=dict)  # id(gate drawn) -> the Fold that replaces its chain input
+    fold_of: dict = field(default_factory=dict)  # id(folded gate or leaf) -> its Fold
+    hidden: int = 0  # values left out (beyond the budget)
+    hidden_ops: Counter = field(default_factory=Counter)
+    total: int = 0  # values in the whole graph
+    chained: set = field(default_factory=set, repr=False)  # ids of the links of every chain seen
+
+    def source_of(self, node, parent):
+        """The drawn node an edge from ``parent`` into ``node``'s gate starts at."""
+        if id(parent) in self.number:
+            return f"v{self.number[id(parent)]}"
+        fold = self.fold_input.get(id(node))
+        return fold.name if fold is not None else "more"
+
+    def where(self, node):
+        """The name of the drawn node that shows ``node``: its value box, its fold, or the note."""
+        if id(node) in self.number:
+            return f"v{self.number[id(node)]}"
+        fold = self.fold_of.get(id(node))
+        return fold.name if fold is not None else "more"
+
+    @property
+    def folded(self):
+        return sum(len(fold.gates) + fold.leaves for fold in self.folds)
+
+
+def walk(y, max_nodes=MAX_NODES):
+    """Number the values that lead to ``y``, output first, folding long chains; see :class:`Layout`.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(1.0, name="x"); w = walk(x * 2 + x)
+    >>> [n.name or n.op for n in w.nodes], w.hidden
+    (['add', 'mul', 'x'], 0)
+    """
+    users = _users(y)
+    layout = Layout([y], {id(y): 0}, total=len(users))
+    seen, queue = {id(y)}, deque([y])
+    while queue:
+        item = queue.popleft()
+        for parent in _inputs(item, layout, users):
+            if id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if isinstance(parent, Fold):
+                queue.append(parent)
+                continue
+            if len(layout.nodes) < max_nodes:
+                layout.number[id(parent)] = len(layout.nodes)
+                layout.nodes.append(parent)
+                queue.append(parent)
+    layout.hidden = layout.total - len(layout.nodes) - layout.folded
+    if layout.hidden:
+        layout.hidden_ops = Counter(
+            n.op or "input" for n in _all_values(y) if id(n) not in layout.number and id(n) not in layout.fold_of
+        )
+    return layout
+
+
+def _users(y):
+    """{id(value): how many gates use it} for every value that leads to y (y itself: 0)."""
+    users, stack = {id(y): 0}, [y]
+    while stack:
+        node = stack.pop()
+        for parent in drawn_parents(node):
+            if id(parent) not in users:
+                users[id(parent)] = 0
+                stack.append(parent)
+            users[id(parent)] += 1
+    return users
+
+
+def _all_values(y):
+    seen, stack = {id(y)}, [y]
+    while stack:
+        node = stack.pop()
+        yield node
+        for parent in drawn_parents(node):
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+
+
+def _inputs(item, layout, users):
+    """The inputs of a drawn value's gate (or a fold), with a long chain below it replaced by its fold."""
+    if isinstance(item, Fold):
+        return [item.input]
+    fold = layout.fold_input.get(id(item))
+    inputs = []
+    for parent in drawn_parents(item):
+        if fold is not None and parent is fold.gates[0]:
+            inputs.append(fold)
+            continue
+        if id(parent) not in layout.chained and users[id(parent)] == 1 and _spine(parent, users) is not None:
+            _fold_chain(parent, layout, users)  # a chain starts here: fold its middle, if long enough
+        inputs.append(parent)
+    return inputs
+
+
+def _spine(node, users):
+    """The one gate-made input of a link of a chain, or None if ``node`` is no link.
+
+    A link is a gate whose inputs are one value made by a gate (the spine)
+    and any leaves that only this gate uses; it is itself used once.
+    """
+    if node.op is None:
+        return None
+    made = [p for p in drawn_parents(node) if p.op is not None]
+    if len(made) != 1 or users[id(made[0])] != 1:
+        return None
+    if any(p.op is None and users[id(p)] != 1 for p in drawn_parents(node)):
+        return None
+    return made[0]
+
+
+def _fold_chain(start, layout, users):
+    """Fold the chain that starts at ``start`` if it is long enough: keep KEEP gates at each end."""
+    chain = [start]
+    while (below := _spine(chain[-1], users)) is not None:
+        chain.append(below)  # every link but the last feeds on the next one
+    layout.chained.update(id(link) for link in chain)
+    end = len(chain) - KEEP
+    period = _period([link.op for link in chain[KEEP:end]])
+    end -= (end - KEEP) % period  # whole repeats only; the rest stays drawn
+    middle = chain[KEEP:end]
+    if len(middle) < MIN_FOLD:
+        return None
+    fold = Fold(len(layout.folds), middle, 0, chain[end], _pattern(middle, period))
+    for gate in middle:
+        layout.fold_of[id(gate)] = fold
+        for leaf in drawn_parents(gate):
+            if leaf.op is None:
+                layout.fold_of[id(leaf)] = fold
+                fold.leaves += 1
+    layout.folds.append(fold)
+    layout.fold_input[id(chain[KEEP - 1])] = fold
+    return fold
+
+
+def _period(ops, longest=6):
+    """The shortest run of ops that repeats along a chain (a remainder may follow), 1 if none does.
+
+    >>> _period(["tanh", "add", "mul"] * 4 + ["tanh"]), _period(["mul"] * 5), _period(["a", "b", "c"])
+    (3, 1, 1)
+    """
+    for period in range(1, min(longest, len(ops) // 2) + 1):
+        if all(ops[i] == ops[i - period] for i in range(period, len(ops))):
+            return period
+    return 1
+
+
+def _pattern(gates, period):
+    """What a folded run of gates holds, input side first: "4 × [mul, add, tanh]", "5 × mul" or "7 gates".
+
+    >>> class G:
+    ...     def __init__(self, op): self.op = op
+    >>> _pattern([G(op) for op in ["tanh", "add", "mul"] * 4], 3), _pattern([G("mul")] * 5, 1)
+    ('4 × [mul, add, tanh]', '5 × mul')
+    >>> _pattern([G("mul"), G("exp"), G("mul")], 1)
+    '[mul, exp, mul]'
+    """
+    ops = [g.op for g in reversed(gates)]  # in the order the forward pass applied them
+    if ops == ops[:period] * (len(ops) // period) and (period > 1 or len(set(ops)) == 1):
+        unit = ops[0] if period == 1 else "[" + ", ".join(ops[:period]) + "]"
+        return f"{len(ops) // period} × {unit}"
+    return "[" + ", ".join(ops) + "]" if len(ops) <= 6 else f"{len(ops)} gates"
+
+
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def layout_of(y, max_nodes=MAX_NODES):
+    """:func:`walk` of ``y``, computed once while ``y`` lives (the graph below a tensor never changes).
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(1.0); y = x * 2
+    >>> layout_of(y) is layout_of(y)
+    True
+    """
+    kept = _CACHE.setdefault(y, {})
+    if max_nodes not in kept:
+        kept[max_nodes] = walk(y, max_nodes)
+    return kept[max_nodes]
