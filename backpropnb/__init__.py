@@ -31,7 +31,7 @@ from .ops import (
     transpose,
 )
 from .ops import sum as sum  # noqa: A004 - backpropnb.sum mirrors numpy.sum
-from .trace import BackwardStep, trace_backward
+from .trace import BackwardStep, Replay, replay, trace_backward
 
 __version__ = "0.1.0"
 
@@ -50,6 +50,7 @@ __all__ = [
     "BackwardStep",
     "Context",
     "Function",
+    "Replay",
     "Tensor",
     "cross_entropy",
     "draw",
@@ -68,6 +69,7 @@ __all__ = [
     "mean",
     "no_grad",
     "relu",
+    "replay",
     "reshape",
     "sigmoid",
     "softmax",
