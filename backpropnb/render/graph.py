@@ -107,7 +107,7 @@ def value_label(node, show, grad, grad_word="grad"):
     """The label of a value node: its name, then (as ``show`` asks) value and gradient.
 
     >>> from backpropnb import tensor
-    >>> value_label(tensor(2.0, name="w"), ("value", "grad"), np.array(-1.5))
+    >>> value_label(tensor(2.0, name="w"), ("value", "grad"), -1.5)
     '<<B>w</B><BR/>value 2<BR/><FONT COLOR="#c92a2a">grad -1.5</FONT>>'
     """
     name = None if node.name is None else f"<B>{escape(node.name, MAX_NAME)}</B>"
@@ -125,7 +125,7 @@ def fold_label(fold, status, moment):
     """The label of a folded chain: how many gates, which pattern, and where the pass is inside it."""
     lines = [
         escape(f"⋯ {format_count(len(fold.gates))} gates folded"),
-        escape(fold.pattern),
+        escape(fold.describe(gate_symbol)),
     ]
     if fold.leaves:
         lines.append(escape(f"and {format_count(fold.leaves)} inputs"))

@@ -41,6 +41,8 @@ def folded_constant(node):
     if node.op not in FOLDABLE or len(node.parents) != 2:
         return None
     first, second = node.parents
+    if first.requires_grad and second.requires_grad:
+        return None  # the common case, decided without looking at shapes
     for index, (constant, other) in enumerate(((first, second), (second, first))):
         if index == 0 and node.op == "sub":
             continue  # c − x is not "−c": leave it drawn as a plain subtraction
@@ -63,7 +65,16 @@ class Fold:
     gates: list = field(repr=False)  # the folded gates, output side first
     leaves: int  # inputs folded with them (each used by its gate only)
     input: object  # the value that feeds the fold (drawn)
-    pattern: str  # what repeats, e.g. "99 × [×, +, tanh]"
+    period: int  # how many gates one repeat of the pattern holds
+
+    @property
+    def pattern(self):
+        """What repeats, by op name: "98 × [mul, add, tanh]"."""
+        return self.describe(lambda gate: gate.op)
+
+    def describe(self, symbol):
+        """What repeats, each gate written as ``symbol(gate)`` says."""
+        return _pattern(self.gates, self.period, symbol)
 
     @property
     def name(self):
@@ -111,12 +122,12 @@ def walk(y, max_nodes=MAX_NODES):
     >>> [n.name or n.op for n in w.nodes], w.hidden
     (['add', 'mul', 'x'], 0)
     """
-    users = _users(y)
-    layout = Layout([y], {id(y): 0}, total=len(users))
+    graph = _Graph(y)
+    layout = Layout([y], {id(y): 0}, total=len(graph.values))
     seen, queue = {id(y)}, deque([y])
     while queue:
         item = queue.popleft()
-        for parent in _inputs(item, layout, users):
+        for parent in _inputs(item, layout, graph):
             if id(parent) in seen:
                 continue
             seen.add(id(parent))
@@ -130,52 +141,45 @@ def walk(y, max_nodes=MAX_NODES):
     layout.hidden = layout.total - len(layout.nodes) - layout.folded
     if layout.hidden:
         layout.hidden_ops = Counter(
-            n.op or "input" for n in _all_values(y) if id(n) not in layout.number and id(n) not in layout.fold_of
+            n.op or "input" for n in graph.values if id(n) not in layout.number and id(n) not in layout.fold_of
         )
     return layout
 
 
-def _users(y):
-    """{id(value): how many gates use it} for every value that leads to y (y itself: 0)."""
-    users, stack = {id(y): 0}, [y]
-    while stack:
-        node = stack.pop()
-        for parent in drawn_parents(node):
-            if id(parent) not in users:
-                users[id(parent)] = 0
-                stack.append(parent)
-            users[id(parent)] += 1
-    return users
+class _Graph:
+    """Every value that leads to y, with its drawn inputs and how many gates use it (walked once)."""
+
+    def __init__(self, y):
+        self.inputs, self.users = {id(y): drawn_parents(y)}, {id(y): 0}
+        self.values, stack = [y], [y]
+        while stack:
+            for parent in self.inputs[id(stack.pop())]:
+                key = id(parent)
+                if key not in self.users:
+                    self.users[key] = 0
+                    self.inputs[key] = drawn_parents(parent)
+                    self.values.append(parent)
+                    stack.append(parent)
+                self.users[key] += 1
 
 
-def _all_values(y):
-    seen, stack = {id(y)}, [y]
-    while stack:
-        node = stack.pop()
-        yield node
-        for parent in drawn_parents(node):
-            if id(parent) not in seen:
-                seen.add(id(parent))
-                stack.append(parent)
-
-
-def _inputs(item, layout, users):
+def _inputs(item, layout, graph):
     """The inputs of a drawn value's gate (or a fold), with a long chain below it replaced by its fold."""
     if isinstance(item, Fold):
         return [item.input]
     fold = layout.fold_input.get(id(item))
     inputs = []
-    for parent in drawn_parents(item):
+    for parent in graph.inputs[id(item)]:
         if fold is not None and parent is fold.gates[0]:
             inputs.append(fold)
             continue
-        if id(parent) not in layout.chained and users[id(parent)] == 1 and _spine(parent, users) is not None:
-            _fold_chain(parent, layout, users)  # a chain starts here: fold its middle, if long enough
+        if id(parent) not in layout.chained and graph.users[id(parent)] == 1 and _spine(parent, graph) is not None:
+            _fold_chain(parent, layout, graph)  # a chain starts here: fold its middle, if long enough
         inputs.append(parent)
     return inputs
 
 
-def _spine(node, users):
+def _spine(node, graph):
     """The one gate-made input of a link of a chain, or None if ``node`` is no link.
 
     A link is a gate whose inputs are one value made by a gate (the spine)
@@ -183,18 +187,19 @@ def _spine(node, users):
     """
     if node.op is None:
         return None
-    made = [p for p in drawn_parents(node) if p.op is not None]
+    inputs, users = graph.inputs[id(node)], graph.users
+    made = [p for p in inputs if p.op is not None]
     if len(made) != 1 or users[id(made[0])] != 1:
         return None
-    if any(p.op is None and users[id(p)] != 1 for p in drawn_parents(node)):
+    if len(inputs) > 1 and any(p.op is None and users[id(p)] != 1 for p in inputs):
         return None
     return made[0]
 
 
-def _fold_chain(start, layout, users):
+def _fold_chain(start, layout, graph):
     """Fold the chain that starts at ``start`` if it is long enough: keep KEEP gates at each end."""
     chain = [start]
-    while (below := _spine(chain[-1], users)) is not None:
+    while (below := _spine(chain[-1], graph)) is not None:
         chain.append(below)  # every link but the last feeds on the next one
     layout.chained.update(id(link) for link in chain)
     end = len(chain) - KEEP
@@ -203,10 +208,10 @@ def _fold_chain(start, layout, users):
     middle = chain[KEEP:end]
     if len(middle) < MIN_FOLD:
         return None
-    fold = Fold(len(layout.folds), middle, 0, chain[end], _pattern(middle, period))
+    fold = Fold(len(layout.folds), middle, 0, chain[end], period)
     for gate in middle:
         layout.fold_of[id(gate)] = fold
-        for leaf in drawn_parents(gate):
+        for leaf in graph.inputs[id(gate)]:
             if leaf.op is None:
                 layout.fold_of[id(leaf)] = fold
                 fold.leaves += 1
@@ -227,17 +232,18 @@ def _period(ops, longest=6):
     return 1
 
 
-def _pattern(gates, period):
+def _pattern(gates, period, symbol):
     """What a folded run of gates holds, input side first: "4 × [mul, add, tanh]", "5 × mul" or "7 gates".
 
     >>> class G:
     ...     def __init__(self, op): self.op = op
-    >>> _pattern([G(op) for op in ["tanh", "add", "mul"] * 4], 3), _pattern([G("mul")] * 5, 1)
+    >>> op = lambda gate: gate.op
+    >>> _pattern([G(op) for op in ["tanh", "add", "mul"] * 4], 3, op), _pattern([G("mul")] * 5, 1, op)
     ('4 × [mul, add, tanh]', '5 × mul')
-    >>> _pattern([G("mul"), G("exp"), G("mul")], 1)
+    >>> _pattern([G("mul"), G("exp"), G("mul")], 1, op)
     '[mul, exp, mul]'
     """
-    ops = [g.op for g in reversed(gates)]  # in the order the forward pass applied them
+    ops = [symbol(g) for g in reversed(gates)]  # in the order the forward pass applied them
     if ops == ops[:period] * (len(ops) // period) and (period > 1 or len(set(ops)) == 1):
         unit = ops[0] if period == 1 else "[" + ", ".join(ops[:period]) + "]"
         return f"{len(ops) // period} × {unit}"
