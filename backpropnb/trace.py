@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Tensor, backprop, no_grad, seed_for, store_grads, topological_order, vjp_step
+from .engine import Tensor, backward_pass, no_grad, seed_for, topological_order
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ def local_gradients(node):
     """Each parent's local partial derivative of a 0-d node: its rule run with an upstream of 1."""
     one = Tensor(np.ones((), dtype=node.dtype), requires_grad=False)
     with no_grad():
-        return tuple(np.array(vjp_step(node, one, i).data) for i in range(len(node.parents)))
+        return tuple(np.array(node._backward.vjp(one, node, i).data) for i in range(len(node.parents)))
 
 
 def _step(node, upstream, downstream, with_local=True):
@@ -53,11 +53,14 @@ def _step(node, upstream, downstream, with_local=True):
     return BackwardStep(node, np.array(upstream.data), sent, local)
 
 
-def trace_backward(y, grad=None):
+def trace_backward(y, grad=None, *, retain_graph=None):
     """Run ``y.backward(grad)`` and return its steps, in the order processed.
 
-    Like ``backward`` it adds into every ``.grad``; to look at the steps of a
-    graph without changing anything, use :func:`replay` instead.
+    Like ``backward`` it adds into every ``.grad`` and uses the graph up: a
+    second pass through the same graph raises a ValueError unless the first
+    said ``retain_graph=True``. To look at the steps of a graph without
+    changing anything (before or after its backward), use :func:`replay` or
+    :func:`backward_steps`.
 
     >>> from backpropnb import tensor
     >>> x, y, z = tensor(-2.0), tensor(5.0), tensor(-4.0)
@@ -66,9 +69,21 @@ def trace_backward(y, grad=None):
     [('mul', 1.0), ('add', -4.0)]
     """
     steps = []
-    grads = backprop(y, grad, on_step=lambda *args: steps.append(_step(*args)))
-    store_grads(grads)
+    backward_pass(y, grad, retain_graph=retain_graph, on_step=lambda *args: steps.append(_step(*args)))
     return steps
+
+
+def backward_steps(y, grad=None):
+    """The steps of ``y``'s backward pass, like :func:`trace_backward`, but without writing any ``.grad``.
+
+    Short for ``replay(y, grad).steps``; safe on a graph whose backward already ran.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(3.0); y = x * x; y.backward()
+    >>> [float(d) for d in backward_steps(y)[0].downstream], float(x.grad)
+    ([3.0, 3.0], 6.0)
+    """
+    return replay(y, grad, caller="backward_steps").steps
 
 
 # ======================================================================
@@ -182,7 +197,8 @@ class Replay:
         upstream = self._received[id(node)][-1][1]
         with no_grad():
             downstream = tuple(
-                vjp_step(node, upstream, j) if parent.requires_grad else None for j, parent in enumerate(node.parents)
+                node._backward.vjp(upstream, node, j) if parent.requires_grad else None
+                for j, parent in enumerate(node.parents)
             )
             for parent, gradient in zip(node.parents, downstream):
                 if gradient is not None:
@@ -253,6 +269,6 @@ def flowed(node):
     upstream = Tensor(np.array(getattr(node.grad, "data", node.grad)), requires_grad=False)
     with no_grad():
         return tuple(
-            np.array(vjp_step(node, upstream, j).data) if parent.requires_grad else None
+            np.array(node._backward.vjp(upstream, node, j).data) if parent.requires_grad else None
             for j, parent in enumerate(node.parents)
         )

@@ -16,6 +16,7 @@ a :class:`graphviz.Digraph`, never displays anything and never changes a tensor.
 from __future__ import annotations
 
 from ..engine import Tensor
+from ..ops import REGISTRY
 from ..trace import Replay, flowed, replay
 from .layout import MAX_NODES, drawn_parents, folded_constant, layout_of, walk
 from .svg import INSTALL_HINT, MIN_SCALE, GraphDrawing, LayoutTimeout, scale_to_fit, svg_size, to_html
@@ -37,32 +38,6 @@ __all__ = [
 SHOW_CHOICES = ("value", "grad")
 RANKDIRS = ("auto", "LR", "RL", "TB", "BT")
 
-GATE_SYMBOLS = {
-    "add": "+",
-    "sub": "−",
-    "mul": "×",
-    "div": "÷",
-    "neg": "×−1",
-    "max": "max",
-    "sigmoid": "σ",
-    "exp": "exp",
-    "log": "log",
-    "tanh": "tanh",
-    "relu": "ReLU",
-    "matmul": "@",
-    "dot": "·",
-    "sum": "Σ",
-    "mean": "mean",
-    "softmax": "softmax",
-    "log_softmax": "log_softmax",
-    "cross_entropy": "CE",
-    "reshape": "reshape",
-    "transpose": "ᵀ",
-    "getitem": "[ ]",
-    "index_add": "index_add",
-    "sum_to": "sum_to",
-    "broadcast_to": "broadcast",
-}
 
 COLOURS = {
     "value": {"color": "black", "fillcolor": "white", "fontcolor": "black"},
@@ -98,9 +73,7 @@ def gate_symbol(node):
         if op == "div":
             return f"{c}/x" if folded == 0 else f"÷{c}"
         return {"add": f"+{c}", "mul": f"×{c}", "sub": f"−{c}"}[op]
-    if op.startswith("stack") and op[5:].isdigit():
-        return "stack"
-    return GATE_SYMBOLS.get(op, op)
+    return REGISTRY[op].symbol if op in REGISTRY else op  # a custom gate shows its class name
 
 
 def value_label(node, show, grad, grad_word="grad"):
