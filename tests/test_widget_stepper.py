@@ -193,3 +193,31 @@ def test_a_leaf_has_no_steps():
 def test_not_a_tensor_is_refused_with_the_reason():
     with pytest.raises(TypeError, match="must be a backpropnb Tensor"):
         BackwardStepper(3.0)
+
+
+def test_a_long_chain_steps_without_error_and_highlights_the_fold():
+    z = backpropnb.tensor(1.0, name="z")
+    w = z
+    for _ in range(300):
+        w = w * 1.001
+    w.name = "w"
+    stepper = BackwardStepper(w)
+    assert stepper.controls["step"].max == 300
+    for k in (1, 2, 3, 150, 299, 300):
+        stepper.controls["step"].value = k
+        assert stepper.last_error is None, (k, stepper.last_error)
+        assert stepper.lines[0].startswith(f"step {k} of 300: ")
+    stepper.controls["step"].value = 150
+    source = stepper.digraph.source
+    fold = next(line for line in source.splitlines() if line.startswith("\tf0 ["))
+    # stepper step 150 is replay step 149; replay steps 3..297 are the folded gates, so it is gate 147
+    assert "#e8590c" in fold and "now: gate 147 of 295" in fold
+    assert "gates folded" in fold and "295 × ×1.001" in fold
+    stepper.controls["step"].value = 300
+    assert stepper.lines[-1] == f"gradients so far: z = {1.001**300:.4g}"
+    assert z.grad is None
+
+
+def test_the_example_dropdown_is_as_wide_as_its_longest_option():
+    stepper = BackwardStepper()
+    assert stepper.controls["example"].layout.width == "max-content"

@@ -229,7 +229,10 @@ class BackwardStepper(Explorer):
             self._graphs[CUSTOM] = y
         chosen = EXAMPLES[0] if y is None else CUSTOM
         controls = {
-            "example": widgets.Dropdown(options=list(self._graphs), value=chosen, description="example"),
+            # as wide as its longest option, so that "sigmoid neuron (primitive gates)" is never cut
+            "example": widgets.Dropdown(
+                options=list(self._graphs), value=chosen, description="example", layout=widgets.Layout(width="max-content")
+            ),
             "step": widgets.IntSlider(value=0, min=0, max=0, description="step"),
         }
         self.play = widgets.Play(value=0, min=0, max=0, interval=1200, description="play")
