@@ -9,7 +9,9 @@ from backpropnb.render import draw
 
 
 def neuron():
-    w0, x0, w1, x1, w2 = (tensor(v, name=n) for v, n in zip([2.0, -1.0, -3.0, -2.0, -3.0], "w0 x0 w1 x1 w2".split()))
+    w0, x0, w1, x1, w2 = (
+        tensor(v, name=n) for v, n in zip([2.0, -1.0, -3.0, -2.0, -3.0], ["w0", "x0", "w1", "x1", "w2"])
+    )
     return (w0, x0, w1, x1, w2), (w0 * x0 + w1 * x1 + w2).sigmoid()
 
 

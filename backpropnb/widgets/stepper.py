@@ -231,7 +231,10 @@ class BackwardStepper(Explorer):
         controls = {
             # as wide as its longest option, so that "sigmoid neuron (primitive gates)" is never cut
             "example": widgets.Dropdown(
-                options=list(self._graphs), value=chosen, description="example", layout=widgets.Layout(width="max-content")
+                options=list(self._graphs),
+                value=chosen,
+                description="example",
+                layout=widgets.Layout(width="max-content"),
             ),
             "step": widgets.IntSlider(value=0, min=0, max=0, description="step"),
         }
