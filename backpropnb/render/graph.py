@@ -141,7 +141,7 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
     >>> source = draw(f).source
     >>> "value -12" in source and "grad 3" in source
     True
-    >>> "local 1 × up -4 = -4" in draw(f, step=1).source
+    >>> "local 1 × up -4<BR/>= -4" in draw(f, step=1).source
     True
     """
     if not isinstance(y, Tensor):
@@ -213,7 +213,7 @@ def _checked_show(show):
 
 def _digraph(layout, show, moment, rankdir, max_nodes):
     """The Digraph of a layout, at a moment of the backward pass (or after it, when ``moment`` is None)."""
-    digraph = GraphDrawing(graph_attr={"rankdir": rankdir, "nodesep": "0.3", "ranksep": "0.4"})
+    digraph = GraphDrawing(graph_attr={"rankdir": rankdir, "nodesep": "0.25", "ranksep": "0.22"})
     digraph.attr("node", fontname="Helvetica", fontsize="11")
     digraph.attr("edge", fontname="Helvetica", fontsize="11", arrowsize="0.7")
     current = None if moment is None else layout.where(moment.current.node)
@@ -251,13 +251,13 @@ def _add_value(digraph, i, node, show, moment):
         word = "grad so far" if moment.partial(node) else "grad"
     look = dict(COLOURS[_status(node, moment, "value")])
     look.setdefault("style", "rounded,filled")
-    digraph.node(f"v{i}", value_label(node, show, grad, word), shape="box", **look)
+    digraph.node(f"v{i}", value_label(node, show, grad, word), shape="box", margin="0.08,0.03", **look)
 
 
 def _add_gate(digraph, i, node, layout, show, moment):
     look = dict(COLOURS[_status(node, moment, "gate")])
     symbol = html_label(escape(gate_symbol(node), MAX_NAME))
-    digraph.node(f"o{i}", symbol, shape="circle", style="filled", margin="0.02", **look)
+    digraph.node(f"o{i}", symbol, shape="circle", style="filled", margin="0.01", **look)
     status = None if moment is None else moment.status(node)
     step = moment.current if status == "current" else None
     out_label = None
@@ -299,7 +299,8 @@ def _edge_text(step, j, downstream):
         return format_array(downstream)
     if step.local is None:
         return f"down {format_array(downstream)}"
-    return f"local {format_array(step.local[j])} × up {format_array(step.upstream)} = {format_array(downstream)}"
+    # two lines, so that two labelled edges into one gate stay narrow enough for the column
+    return f"local {format_array(step.local[j])} × up {format_array(step.upstream)}\n= {format_array(downstream)}"
 
 
 def _edge_look(label, status):

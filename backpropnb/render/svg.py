@@ -16,7 +16,7 @@ import subprocess
 import graphviz
 
 DOT_TIMEOUT = 3.0  # seconds; what draw hands to dot is small, so a layout takes tens of milliseconds
-COLUMN_PX = 900  # the width of a notebook's output column
+COLUMN_PX = 840  # a notebook output column: 848 px in JupyterLab at a 1280 px wide window, sidebar open
 PX_PER_PT = 4 / 3  # SVG from dot is measured in points; a CSS pixel is 3/4 pt
 MIN_SCALE = 0.75  # the smallest shrink that keeps 11 pt text at 11 px or more
 
@@ -65,12 +65,12 @@ def svg_size(svg):
 
 
 def scale_to_fit(width_pt, column_px=COLUMN_PX):
-    """The shrink factor that fits a drawing ``width_pt`` wide into the column (1 if it fits as it is).
+    """The shrink factor that fits a drawing ``width_pt`` wide into ``column_px`` (1 if it fits as it is).
 
     Below :data:`MIN_SCALE` the text would be too small to read; the caller
     then lays the graph out differently.
 
-    >>> scale_to_fit(300), scale_to_fit(900)
+    >>> scale_to_fit(300), scale_to_fit(840)
     (1.0, 0.75)
     """
     width_px = width_pt * PX_PER_PT
@@ -112,9 +112,15 @@ class GraphDrawing(graphviz.Digraph):
             self._laid_out = (self.source, dot_svg(self.source))
         return self._laid_out[1]
 
+    max_height_px = None  # set it to shrink a tall picture too (never below MIN_SCALE)
+
     def scale(self):
-        """How much the picture is shrunk to fit the column: 1 if it fits, never below MIN_SCALE."""
-        return max(MIN_SCALE, scale_to_fit(svg_size(self.natural_svg())[0]))
+        """How much the picture is shrunk to fit the column (and max_height_px): 1 if it fits, never below MIN_SCALE."""
+        width, height = svg_size(self.natural_svg())
+        scale = scale_to_fit(width)
+        if self.max_height_px is not None:
+            scale = min(scale, scale_to_fit(height, self.max_height_px))
+        return max(MIN_SCALE, scale)
 
     def svg(self):
         """The SVG document sized to fit a notebook column (see :func:`scale_to_fit`)."""

@@ -196,15 +196,40 @@ def step_lines(r, k, leaves=None):
     return [head, *_arithmetic(step, y), _gradients_so_far(r, k - 1, leaves)]
 
 
-def draw_step(r, k):
+LONG = 1000  # steps beyond which the stepper does not replay the whole pass up front
+MAX_HEIGHT_PX = 560  # a tall graph is shrunk towards this (text stays 11 px or more), to stay in view
+
+
+def orientation(r):
+    """The stepper's layout direction for a graph: left to right if it fits the column, else output on top.
+
+    With the output on top ("BT"), the backward pass runs down the page, from
+    the buttons towards the inputs. Decided once per graph, from the drawing
+    with the most edge labels, so the picture does not flip
+    between steps.
+
+    >>> orientation(replay(build_example(EXAMPLES[0]))), orientation(replay(build_example(EXAMPLES[2])))
+    ('LR', 'BT')
+    """
+    if not len(r):
+        return draw(r.output).graph_attr["rankdir"]
+    # the last step labels every edge, so it is the widest picture; a huge graph is judged by its first
+    widest = draw(r.output, step=len(r) - 1 if len(r) <= LONG else 0, replay=r)
+    return "BT" if widest.graph_attr["rankdir"] == "TB" else widest.graph_attr["rankdir"]
+
+
+def draw_step(r, k, rankdir="auto"):
     """The drawing for step ``k`` of the replay ``r``: values only at step 0, else ``draw(y, step=k - 1)``.
 
-    >>> "local 1 × up -4 = -4" in draw_step(replay(build_example(EXAMPLES[0])), 2).source
+    >>> "local 1 × up -4<BR/>= -4" in draw_step(replay(build_example(EXAMPLES[0])), 2).source
     True
     """
     if k == 0:
-        return draw(r.output, show=("value",))
-    return draw(r.output, step=k - 1, replay=r)
+        digraph = draw(r.output, show=("value",), rankdir=rankdir)
+    else:
+        digraph = draw(r.output, step=k - 1, replay=r, rankdir=rankdir)
+    digraph.max_height_px = MAX_HEIGHT_PX
+    return digraph
 
 
 class BackwardStepper(Explorer):
@@ -246,6 +271,7 @@ class BackwardStepper(Explorer):
         self.reset_button.on_click(lambda _: self.reset())
         self.graph, self.text = widgets.HTML(), widgets.HTML()
         self.y, self.replay, self.leaves, self.digraph, self.lines = None, None, [], None, []
+        self.rankdir = "LR"
         self._load(chosen, controls)
         self._wire(controls)
         buttons = widgets.HBox([self.play, self.reset_button, self.next_button])
@@ -260,6 +286,7 @@ class BackwardStepper(Explorer):
         if name not in self._replays:
             self._replays[name] = replay_of(self.y)
         self.replay = self._replays[name]
+        self.rankdir = orientation(self.replay)
         self.leaves = [node for node in leaves_in_reading_order(self.y) if node.requires_grad]
         for control in (controls["step"], self.play):
             control.value = 0  # first, so that lowering max never clamps a stale value
@@ -285,7 +312,7 @@ class BackwardStepper(Explorer):
     def render(self):
         k = self.controls["step"].value
         self.lines = step_lines(self.replay, k, self.leaves)
-        self.digraph = draw_step(self.replay, k)
+        self.digraph = draw_step(self.replay, k, self.rankdir)
         self.graph.value = to_html(self.digraph)
         self.text.value = "<pre>" + html.escape("\n".join(self.lines)) + "</pre>"
 
