@@ -23,13 +23,15 @@ from backpropnb.widgets.stepper import EXAMPLES, BackwardStepper
 
 
 def graph_with_nodes(count):
-    """A scalar graph (a chain of small tanh neurons) with at least ``count`` values."""
+    """A scalar graph (a chain of small tanh neurons) with at least ``count`` values.
+
+    Each neuron adds five values (w, b, w·y, w·y + b, tanh), so the size is
+    counted, not walked: a drawing's walk stops at what it draws.
+    """
     y = backpropnb.tensor(0.5, name="x")
-    i = 0
-    while len(walk(y).nodes) < count:
-        w, b = backpropnb.tensor(0.3 + 0.1 * i, name=f"w{i}"), backpropnb.tensor(-0.2, name=f"b{i}")
+    for i in range((max(count, 1) - 1 + 4) // 5):
+        w, b = backpropnb.tensor(0.3 + 0.1 * (i % 7), name=f"w{i}"), backpropnb.tensor(-0.2, name=f"b{i}")
         y = (w * y + b).tanh()
-        i += 1
     y.name = "out"
     return y
 
@@ -61,13 +63,13 @@ def cases():
     for example in EXAMPLES:
         stepper = BackwardStepper()
         stepper.controls["example"].value = example
-        nodes = len(walk(stepper.y).nodes)
+        nodes = walk(stepper.y).total
         steps = list(range(1, stepper.controls["step"].max + 1))
         rows.append((f"BackwardStepper {example}", nodes, stepper, "step", steps))
     y = graph_with_nodes(30)
     stepper, steps = stepper_on(y)
-    rows.append(("BackwardStepper tanh chain", len(walk(y).nodes), stepper, "step", steps))
-    rows.append(("BackwardStepper tanh chain (step 0)", len(walk(y).nodes), stepper, "step", [0, steps[-1]]))
+    rows.append(("BackwardStepper tanh chain", walk(y).total, stepper, "step", steps))
+    rows.append(("BackwardStepper tanh chain (step 0)", walk(y).total, stepper, "step", [0, steps[-1]]))
     rows += optional_rows()
     return rows
 

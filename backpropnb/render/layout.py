@@ -73,8 +73,11 @@ class Fold:
         return self.describe(lambda gate: gate.op)
 
     def describe(self, symbol):
-        """What repeats, each gate written as ``symbol(gate)`` says."""
-        return _pattern(self.gates, self.period, symbol)
+        """What repeats, each gate written as ``symbol(gate)`` says (worked out once per symbol function)."""
+        known = self.__dict__.setdefault("_descriptions", {})
+        if symbol not in known:
+            known[symbol] = _pattern(self.gates, self.period, symbol)
+        return known[symbol]
 
     @property
     def name(self):
