@@ -408,7 +408,7 @@ def test_a_deep_chain_is_folded_with_a_count():
     # 20,001 values (each "+1" constant is folded into its gate): two gates kept at each end, x, the rest folded
     assert len(values) == 6
     fold = label_of(digraph.source, "f0")
-    assert "19,995 gates folded" in fold and "19995 × +1" in fold
+    assert "19,995 gates folded" in fold and "19,995 × [+1]" in fold
     assert "value 2e+04" in label_of(digraph.source, "v0") and x.grad == 1.0
     assert "grad 1" in label_of(digraph.source, values[-1])
     # the chain reads output, two gates, the fold, two gates, x

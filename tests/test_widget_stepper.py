@@ -213,7 +213,7 @@ def test_a_long_chain_steps_without_error_and_highlights_the_fold():
     fold = next(line for line in source.splitlines() if line.startswith("\tf0 ["))
     # stepper step 150 is replay step 149; replay steps 3..297 are the folded gates, so it is gate 147
     assert "#e8590c" in fold and "now: gate 147 of 295" in fold
-    assert "gates folded" in fold and "295 × ×1.001" in fold
+    assert "gates folded" in fold and "295 × [×1.001]" in fold
     stepper.controls["step"].value = 300
     assert stepper.lines[-1] == f"gradients so far: z = {1.001**300:.4g}"
     assert z.grad is None

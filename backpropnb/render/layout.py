@@ -236,21 +236,20 @@ def _period(ops, longest=6):
 
 
 def _pattern(gates, period, symbol):
-    """What a folded run of gates holds, input side first: "4 × [mul, add, tanh]", "5 × mul" or "7 gates".
+    """What a folded run of gates holds, input side first: "4 × [mul, add, tanh]", "5 × [mul]" or "7 gates".
 
     >>> class G:
     ...     def __init__(self, op): self.op = op
     >>> op = lambda gate: gate.op
     >>> _pattern([G(op) for op in ["tanh", "add", "mul"] * 4], 3, op), _pattern([G("mul")] * 5, 1, op)
-    ('4 × [mul, add, tanh]', '5 × mul')
+    ('4 × [mul, add, tanh]', '5 × [mul]')
     >>> _pattern([G("mul"), G("exp"), G("mul")], 1, op)
     '[mul, exp, mul]'
     """
     ops = [symbol(g) for g in reversed(gates)]  # in the order the forward pass applied them
     if ops == ops[:period] * (len(ops) // period) and (period > 1 or len(set(ops)) == 1):
-        unit = ops[0] if period == 1 else "[" + ", ".join(ops[:period]) + "]"
-        return f"{len(ops) // period} × {unit}"
-    return "[" + ", ".join(ops) + "]" if len(ops) <= 6 else f"{len(ops)} gates"
+        return f"{len(ops) // period:,} × [{', '.join(ops[:period])}]"
+    return "[" + ", ".join(ops) + "]" if len(ops) <= 6 else f"{len(ops):,} gates"
 
 
 _CACHE = weakref.WeakKeyDictionary()
