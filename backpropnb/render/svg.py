@@ -114,8 +114,12 @@ class GraphDrawing(graphviz.Digraph):
 
     max_height_px = None  # set it to shrink a tall picture too (never below MIN_SCALE)
 
+    fixed_scale = None  # set it to show a series of pictures (the stepper's) at one scale
+
     def scale(self):
         """How much the picture is shrunk to fit the column (and max_height_px): 1 if it fits, never below MIN_SCALE."""
+        if self.fixed_scale is not None:
+            return self.fixed_scale
         width, height = svg_size(self.natural_svg())
         scale = scale_to_fit(width)
         if self.max_height_px is not None:

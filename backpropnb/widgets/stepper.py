@@ -201,34 +201,45 @@ MAX_HEIGHT_PX = 560  # a tall graph is shrunk towards this (text stays 11 px or 
 
 
 def orientation(r):
-    """The stepper's layout direction for a graph: left to right if it fits the column, else output on top.
+    """How the stepper lays a graph out: (direction, scale), the same at every step.
 
-    With the output on top ("BT"), the backward pass runs down the page, from
-    the buttons towards the inputs. Decided once per graph, from the drawing
-    with the most edge labels, so the picture does not flip
+    Left to right if that fits the column, else the output on top ("BT"):
+    the backward pass then runs down the page, from the buttons towards the
+    inputs. The scale shrinks a tall picture towards MAX_HEIGHT_PX (text
+    stays 11 px or more). Both are decided once per graph, from the drawing
+    with the most edge labels, so that the picture neither flips nor zooms
     between steps.
 
-    >>> orientation(replay(build_example(EXAMPLES[0]))), orientation(replay(build_example(EXAMPLES[2])))
-    ('LR', 'BT')
+    >>> orientation(replay(build_example(EXAMPLES[0]))), orientation(replay(build_example(EXAMPLES[2])))[0]
+    (('LR', 1.0), 'BT')
     """
-    if not len(r):
-        return draw(r.output).graph_attr["rankdir"]
     # the last step labels every edge, so it is the widest picture; a huge graph is judged by its first
-    widest = draw(r.output, step=len(r) - 1 if len(r) <= LONG else 0, replay=r)
-    return "BT" if widest.graph_attr["rankdir"] == "TB" else widest.graph_attr["rankdir"]
+    last = len(r) - 1 if len(r) <= LONG else 0
+    widest = draw(r.output, step=last, replay=r) if len(r) else draw(r.output)
+    widest.max_height_px = MAX_HEIGHT_PX
+    rankdir = widest.graph_attr["rankdir"]
+    try:
+        scale = widest.scale()
+    except Exception:  # no dot: the drawings show their source anyway
+        scale = 1.0
+    return ("BT" if rankdir == "TB" else rankdir), scale
 
 
-def draw_step(r, k, rankdir="auto"):
+def draw_step(r, k, how=("auto", None)):
     """The drawing for step ``k`` of the replay ``r``: values only at step 0, else ``draw(y, step=k - 1)``.
+
+    ``how`` is (rankdir, scale), as :func:`orientation` gives it.
 
     >>> "local 1 × up -4<BR/>= -4" in draw_step(replay(build_example(EXAMPLES[0])), 2).source
     True
     """
+    rankdir, scale = how
     if k == 0:
         digraph = draw(r.output, show=("value",), rankdir=rankdir)
     else:
         digraph = draw(r.output, step=k - 1, replay=r, rankdir=rankdir)
     digraph.max_height_px = MAX_HEIGHT_PX
+    digraph.fixed_scale = scale
     return digraph
 
 
@@ -271,7 +282,7 @@ class BackwardStepper(Explorer):
         self.reset_button.on_click(lambda _: self.reset())
         self.graph, self.text = widgets.HTML(), widgets.HTML()
         self.y, self.replay, self.leaves, self.digraph, self.lines = None, None, [], None, []
-        self.rankdir = "LR"
+        self.how = ("LR", None)  # the layout direction and scale of the graph shown
         self._load(chosen, controls)
         self._wire(controls)
         buttons = widgets.HBox([self.play, self.reset_button, self.next_button])
@@ -286,7 +297,7 @@ class BackwardStepper(Explorer):
         if name not in self._replays:
             self._replays[name] = replay_of(self.y)
         self.replay = self._replays[name]
-        self.rankdir = orientation(self.replay)
+        self.how = orientation(self.replay)
         self.leaves = [node for node in leaves_in_reading_order(self.y) if node.requires_grad]
         for control in (controls["step"], self.play):
             control.value = 0  # first, so that lowering max never clamps a stale value
@@ -312,7 +323,7 @@ class BackwardStepper(Explorer):
     def render(self):
         k = self.controls["step"].value
         self.lines = step_lines(self.replay, k, self.leaves)
-        self.digraph = draw_step(self.replay, k, self.rankdir)
+        self.digraph = draw_step(self.replay, k, self.how)
         self.graph.value = to_html(self.digraph)
         self.text.value = "<pre>" + html.escape("\n".join(self.lines)) + "</pre>"
 
