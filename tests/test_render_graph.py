@@ -171,8 +171,8 @@ def test_array_nodes_show_shapes_and_summaries():
     loss.backward()
     source = draw(loss).source
     w_label = label_of(source, next(f"v{i}" for i, n in enumerate(walk(loss).nodes) if n is W))
-    assert "shape (3, 4)" in w_label and "value mean 5.5, min 0, max 11" in w_label
-    assert "grad mean 0.5, min -1, max 2" in w_label
+    assert "shape (3, 4)" in w_label and "value mean 5.5<BR/>min 0, max 11" in w_label
+    assert "grad mean 0.5<BR/>min -1, max 2" in w_label
     v_label = label_of(source, next(f"v{i}" for i, n in enumerate(walk(loss).nodes) if n is v))
     assert "shape (4,)" in v_label and "value [1, 0, -1, 2]" in v_label and "grad [12, 15, 18, 21]" in v_label
     assert "value 36" in label_of(source, "v0")  # W @ v = [4, 12, 20]

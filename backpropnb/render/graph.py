@@ -76,6 +76,16 @@ def gate_symbol(node):
     return REGISTRY[op].symbol if op in REGISTRY else op  # a custom gate shows its class name
 
 
+def stacked(array):
+    """:func:`format_array` with a summary's min and max on a line of their own, to keep boxes narrow.
+
+    >>> import numpy as np
+    >>> stacked(np.arange(6.0)).splitlines(), stacked(np.array([1.0, 2.0]))
+    (['mean 2.5', 'min 0, max 5'], '[1, 2]')
+    """
+    return format_array(array).replace(", min ", "\nmin ", 1)
+
+
 def value_label(node, show, grad, grad_word="grad"):
     """The label of a value node: its name, then (as ``show`` asks) value and gradient.
 
@@ -85,11 +95,11 @@ def value_label(node, show, grad, grad_word="grad"):
     """
     name = None if node.name is None else f"<B>{escape(node.name, MAX_NAME)}</B>"
     shape = None if node.ndim == 0 else escape(f"shape {node.shape}")
-    value = escape(f"value {format_array(node.data)}") if "value" in show else None
+    value = escape(f"value {stacked(node.data)}") if "value" in show else None
     if grad is None or "grad" not in show or not node.requires_grad:
         gradient = None
     else:
-        gradient = coloured(escape(f"{grad_word} {format_array(grad)}"), GRAD_COLOUR)
+        gradient = coloured(escape(f"{grad_word} {stacked(grad)}"), GRAD_COLOUR)
     lines = [line for line in (name, shape, value, gradient) if line is not None]
     return html_label(*lines) if lines else html_label("" if node.requires_grad else "const")
 
@@ -262,7 +272,7 @@ def _add_gate(digraph, i, node, layout, show, moment):
     step = moment.current if status == "current" else None
     out_label = None
     if step is not None and "grad" in show:
-        out_label = html_label(coloured(escape(f"up {format_array(step.upstream)}"), GRAD_COLOUR))
+        out_label = html_label(coloured(escape(f"up {stacked(step.upstream)}"), GRAD_COLOUR))
     digraph.edge(f"o{i}", f"v{i}", **_edge_look(out_label, status))
     downstream = _downstream_of(node, moment, show)
     folded = folded_constant(node)
@@ -296,9 +306,9 @@ def _flowed(node):
 
 def _edge_text(step, j, downstream):
     if step is None:
-        return format_array(downstream)
+        return stacked(downstream)
     if step.local is None:
-        return f"down {format_array(downstream)}"
+        return f"down {stacked(downstream)}"
     # two lines, so that two labelled edges into one gate stay narrow enough for the column
     return f"local {format_array(step.local[j])} × up {format_array(step.upstream)}\n= {format_array(downstream)}"
 

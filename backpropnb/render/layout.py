@@ -3,8 +3,9 @@
 A graph of any size is drawn with at most a few dozen value nodes, so that
 Graphviz lays it out in a blink and the picture stays readable:
 
-1. a long chain (each gate fed by the previous one, plus inputs used by that
-   gate only) keeps its two ends and folds its middle into one node that says
+1. in a graph of more than ``max_nodes`` values, a long chain (each gate fed
+   by the previous one, plus inputs used by that gate only) keeps its two
+   ends and folds its middle into one node that says
    how many gates it holds and which pattern repeats ("99 × [×, +, tanh]");
 2. what is still beyond the budget, counted from the output breadth-first, is
    left out and counted in a note.
@@ -127,10 +128,11 @@ def walk(y, max_nodes=MAX_NODES):
     """
     graph = _Graph(y)
     layout = Layout([y], {id(y): 0}, total=len(graph.values))
+    fold = layout.total > max_nodes  # a graph that can be drawn whole is drawn whole
     seen, queue = {id(y)}, deque([y])
     while queue:
         item = queue.popleft()
-        for parent in _inputs(item, layout, graph):
+        for parent in _inputs(item, layout, graph) if fold else graph.inputs[id(item)]:
             if id(parent) in seen:
                 continue
             seen.add(id(parent))
