@@ -222,3 +222,14 @@ def test_a_long_chain_steps_without_error_and_highlights_the_fold():
 def test_the_example_dropdown_is_as_wide_as_its_longest_option():
     stepper = BackwardStepper()
     assert stepper.controls["example"].layout.width == "max-content"
+
+
+def test_a_scalar_loss_of_arrays_shows_its_local_gradients_as_arrays():
+    x = backpropnb.tensor([1.0, -2.0], name="x")
+    loss = (x * x).sum()
+    loss.name = "loss"
+    stepper = BackwardStepper(loss)
+    stepper.controls["step"].value = 1
+    assert stepper.last_error is None, stepper.last_error
+    assert stepper.lines[2] == "  local       dloss/d[×] = [1, 1]"
+    assert stepper.lines[3].startswith("  downstream  dloss/d[×] = [1, 1] × 1 = [1, 1]")

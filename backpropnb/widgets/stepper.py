@@ -25,7 +25,7 @@ import backpropnb
 from backpropnb.ops import REGISTRY
 from backpropnb.render.graph import draw, format_array, gate_symbol, to_html
 from backpropnb.trace import replay
-from backpropnb.widgets.base import Explorer, fmt
+from backpropnb.widgets.base import Explorer
 
 EXAMPLES = ("f = (x + y) · z", "sigmoid neuron (primitive gates)", "sigmoid neuron (fused σ)")
 CUSTOM = "your graph"
@@ -123,8 +123,8 @@ def _arithmetic(step, output):
         if step.local is None:
             downstream.append(f"d{out}/d{name} = {format_array(step.downstream[i])}")
             continue
-        local.append(f"d{me}/d{name} = {fmt(step.local[i])}")
-        downstream.append(f"d{out}/d{name} = {fmt(step.local[i])} × {up} = {format_array(step.downstream[i])}")
+        local.append(f"d{me}/d{name} = {format_array(step.local[i])}")
+        downstream.append(f"d{out}/d{name} = {format_array(step.local[i])} × {up} = {format_array(step.downstream[i])}")
     if step.local is None:
         local = [f"not shown: {me} has shape {step.node.shape}; the vector-Jacobian product is applied directly"]
     return [
