@@ -86,6 +86,11 @@ def stacked(array):
     return format_array(array).replace(", min ", "\nmin ", 1)
 
 
+def _plain_symbol(node):
+    """A gate's symbol without the constant folded into it: "×" for both ×1.001 and ×0.999."""
+    return REGISTRY[node.op].symbol if node.op in REGISTRY else node.op
+
+
 def value_label(node, show, grad, grad_word="grad"):
     """The label of a value node: its name, then (as ``show`` asks) value and gradient.
 
@@ -108,7 +113,7 @@ def fold_label(fold, status, moment):
     """The label of a folded chain: how many gates, which pattern, and where the pass is inside it."""
     lines = [
         escape(f"⋯ {format_count(len(fold.gates))} gates folded"),
-        escape(fold.describe(gate_symbol)),
+        escape(fold.describe(gate_symbol, _plain_symbol)),
     ]
     if fold.leaves:
         lines.append(escape(f"and {format_count(fold.leaves)} inputs"))

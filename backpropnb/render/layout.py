@@ -42,14 +42,11 @@ def folded_constant(node):
     if node.op not in FOLDABLE or len(node.parents) != 2:
         return None
     first, second = node.parents
-    if first.requires_grad and second.requires_grad:
-        return None  # the common case, decided without looking at shapes
-    for index, (constant, other) in enumerate(((first, second), (second, first))):
-        if index == 0 and node.op == "sub":
-            continue  # c − x is not "−c": leave it drawn as a plain subtraction
-        if not constant.requires_grad and constant.ndim == 0 and other.requires_grad:
-            return index
-    return None
+    if first.requires_grad == second.requires_grad:
+        return None  # two variables (the common case) or two constants: nothing to fold
+    if second.requires_grad:  # c op x: a constant first input
+        return 0 if node.op != "sub" and first.data.ndim == 0 else None  # c − x stays a plain subtraction
+    return 1 if second.data.ndim == 0 else None
 
 
 def drawn_parents(node):
@@ -73,11 +70,11 @@ class Fold:
         """What repeats, by op name: "98 × [mul, add, tanh]"."""
         return self.describe(lambda gate: gate.op)
 
-    def describe(self, symbol):
-        """What repeats, each gate written as ``symbol(gate)`` says (worked out once per symbol function)."""
+    def describe(self, symbol, plain=lambda gate: gate.op):
+        """What repeats, each gate written as ``symbol(gate)`` (``plain(gate)`` if their constants vary)."""
         known = self.__dict__.setdefault("_descriptions", {})
         if symbol not in known:
-            known[symbol] = _pattern(self.gates, self.period, symbol)
+            known[symbol] = _pattern(self.gates, self.period, symbol, plain)
         return known[symbol]
 
     @property
@@ -118,15 +115,17 @@ class Layout:
         return sum(len(fold.gates) + fold.leaves for fold in self.folds)
 
 
-def walk(y, max_nodes=MAX_NODES):
+def walk(y, max_nodes=MAX_NODES, graph=None):
     """Number the values that lead to ``y``, output first, folding long chains; see :class:`Layout`.
+
+    ``graph`` is the graph already walked (see :func:`layout_of`), if any.
 
     >>> from backpropnb import tensor
     >>> x = tensor(1.0, name="x"); w = walk(x * 2 + x)
     >>> [n.name or n.op for n in w.nodes], w.hidden
     (['add', 'mul', 'x'], 0)
     """
-    graph = _Graph(y)
+    graph = graph or _Graph(y)
     layout = Layout([y], {id(y): 0}, total=len(graph.values))
     fold = layout.total > max_nodes  # a graph that can be drawn whole is drawn whole
     seen, queue = {id(y)}, deque([y])
@@ -237,8 +236,12 @@ def _period(ops, longest=6):
     return 1
 
 
-def _pattern(gates, period, symbol):
+def _pattern(gates, period, symbol, plain=lambda gate: gate.op):
     """What a folded run of gates holds, input side first: "4 × [mul, add, tanh]", "5 × [mul]" or "7 gates".
+
+    Gates are written with ``symbol``; when sampled repeats differ in their
+    constants (×1.001 here, ×0.999 there), with ``plain`` instead. Only a few
+    repeats are written out, so a fold of a million gates is described at once.
 
     >>> class G:
     ...     def __init__(self, op): self.op = op
@@ -248,10 +251,15 @@ def _pattern(gates, period, symbol):
     >>> _pattern([G("mul"), G("exp"), G("mul")], 1, op)
     '[mul, exp, mul]'
     """
-    ops = [symbol(g) for g in reversed(gates)]  # in the order the forward pass applied them
-    if ops == ops[:period] * (len(ops) // period) and (period > 1 or len(set(ops)) == 1):
-        return f"{len(ops) // period:,} × [{', '.join(ops[:period])}]"
-    return "[" + ", ".join(ops) + "]" if len(ops) <= 6 else f"{len(ops):,} gates"
+    forward = gates[::-1]  # in the order the forward pass applied them
+    ops = [gate.op for gate in forward]
+    repeats = len(ops) // period
+    if not (ops == ops[:period] * repeats and (period > 1 or len(set(ops)) == 1)):
+        return "[" + ", ".join(symbol(g) for g in forward) + "]" if len(ops) <= 6 else f"{len(ops):,} gates"
+    samples = sorted({0, repeats // 3, repeats // 2, 2 * repeats // 3, repeats - 1})
+    written = [[symbol(g) for g in forward[r * period : (r + 1) * period]] for r in samples]
+    unit = written[0] if all(w == written[0] for w in written) else [plain(g) for g in forward[:period]]
+    return f"{repeats:,} × [{', '.join(unit)}]"
 
 
 _CACHE = weakref.WeakKeyDictionary()
@@ -267,5 +275,7 @@ def layout_of(y, max_nodes=MAX_NODES):
     """
     kept = _CACHE.setdefault(y, {})
     if max_nodes not in kept:
-        kept[max_nodes] = walk(y, max_nodes)
+        if "graph" not in kept:
+            kept["graph"] = _Graph(y)  # walked once, whatever the budgets asked for
+        kept[max_nodes] = walk(y, max_nodes, kept["graph"])
     return kept[max_nodes]
