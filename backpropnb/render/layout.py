@@ -52,7 +52,7 @@ def folded_constant(node):
 def drawn_parents(node):
     """The inputs drawn as their own value nodes: all but a constant folded into the gate."""
     folded = folded_constant(node)
-    return [p for j, p in enumerate(node.parents) if j != folded]
+    return node.parents if folded is None else (node.parents[1 - folded],)  # only a 2-input gate folds
 
 
 @dataclass
