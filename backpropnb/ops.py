@@ -72,7 +72,9 @@ class Primitive:
 
     def _forward_naming_warnings(self, arrays, params):
         seen = []
-        with np.errstate(all="call", call=lambda kind, flag: seen.append(kind)):
+        with np.errstate(
+            divide="call", over="call", invalid="call", under="ignore", call=lambda kind, flag: seen.append(kind)
+        ):
             data = self.forward(*arrays, **params)
         if seen:
             shapes = ", ".join(str(a.shape) for a in arrays)
@@ -416,7 +418,7 @@ log = primitive(
 expm1 = primitive(
     "expm1",
     np.expm1,
-    lambda g, out, a: g * (out + 1),  # d(e^x - 1)/dx = e^x
+    lambda g, out, a: g * exp(a),  # d(e^x - 1)/dx = e^x (out + 1 would lose digits where out ≈ -1)
     symbol="expm1",
     doc="Elementwise e**x - 1, exact for small x where exp(x) - 1 would cancel; local gradient e**x.\n\n"
     ">>> float(expm1(Tensor(1e-20)).data)\n1e-20",
@@ -782,21 +784,37 @@ dot = primitive(
 # ======================================================================
 
 
+def _shifted(a, axis):
+    """a - max(a) along ``axis``, and the rounding error of that subtraction (Knuth's two-sum, exact).
+
+    exp(a - max) magnifies the subtraction's rounding by |a - max|; adding the
+    error back keeps softmax within a few ulps even 700 units below the top.
+    """
+    top = np.max(a, axis=axis, keepdims=True)
+    shifted = a - top
+    back = shifted - a
+    error = (a - (shifted - back)) + (-top - back)
+    return shifted, error
+
+
 def _softmax_forward(a, axis):
     if a.shape[axis] == 0:
         return a.copy()  # nothing to normalise: an empty result, as numpy and PyTorch give
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    shifted, error = _shifted(a, axis)
+    e = np.exp(shifted)
+    e += e * error  # exp(s + δ) ≈ exp(s)(1 + δ)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_forward(a, axis):
     if a.shape[axis] == 0:
         return a.copy()
+    shifted, error = _shifted(a, axis)
     top = np.expand_dims(np.argmax(a, axis=axis), axis)
-    shifted = a - np.take_along_axis(a, top, axis=axis)
     others = np.exp(shifted)
+    others += others * error
     np.put_along_axis(others, top, 0, axis=axis)  # the largest term is exactly 1: add it with log1p
-    return shifted - np.log1p(np.sum(others, axis=axis, keepdims=True))
+    return (shifted - np.log1p(np.sum(others, axis=axis, keepdims=True))) + error
 
 
 def _one_minus_softmax(a, axis):
@@ -832,7 +850,7 @@ log_softmax = primitive(
     "log_softmax",
     _log_softmax_forward,
     # g - softmax·Σg, regrouped as g(1 - softmax) - softmax·(Σg - g), with 1 - softmax = -expm1(out)
-    lambda g, out, a, axis: g * -expm1(out) - exp(out) * (sum(g, axis=axis, keepdims=True) - g),
+    lambda g, out, a, axis: g * -expm1(out) - softmax(a, axis=axis) * (sum(g, axis=axis, keepdims=True) - g),
     symbol="log_softmax",
     doc="log(softmax(a)) along ``axis``, computed stably.\n\n"
     ">>> log_softmax(Tensor([0.0, 0.0])).data.round(4)\narray([-0.6931, -0.6931])",
@@ -853,7 +871,7 @@ def _cross_entropy_rule(g, out, logits, labels):
     one_hot = Tensor(one_hot, requires_grad=False)
     # (softmax - one_hot) / N; at the label softmax - 1 = expm1(log_softmax), which keeps its digits there
     log_p = log_softmax(logits)
-    return g * (expm1(log_p) * one_hot + exp(log_p) * (1 - one_hot)) / len(labels)
+    return g * (expm1(log_p) * one_hot + softmax(logits) * (1 - one_hot)) / len(labels)
 
 
 def _cross_entropy_prepare(logits, labels):
