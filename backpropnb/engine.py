@@ -113,7 +113,10 @@ class Tensor:
 
     def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), backward=None, params=None):
         # integer and boolean tensors exist only as constants (indices, labels): no gradient flows to them
-        self._data = as_array(data, keep_integers=not requires_grad)
+        if type(data) is np.ndarray and data.dtype.kind == "f":
+            self._data = data  # an op's fresh result: nothing to convert
+        else:
+            self._data = as_array(data, keep_integers=not requires_grad)
         self.grad = None
         self.name = name
         self.op = op
@@ -137,10 +140,10 @@ class Tensor:
         self._version += 1
 
     # --- plain facts -------------------------------------------------
-    shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
-    ndim = property(lambda self: self.data.ndim, doc="The number of axes of ``data``.")
-    size = property(lambda self: self.data.size, doc="The number of elements of ``data``.")
-    dtype = property(lambda self: self.data.dtype, doc="The dtype of ``data``.")
+    shape = property(lambda self: self._data.shape, doc="The shape of ``data``.")
+    ndim = property(lambda self: self._data.ndim, doc="The number of axes of ``data``.")
+    size = property(lambda self: self._data.size, doc="The number of elements of ``data``.")
+    dtype = property(lambda self: self._data.dtype, doc="The dtype of ``data``.")
 
     def item(self):
         """The value of a one-element tensor as a Python float.
@@ -268,7 +271,7 @@ def make_node(op, data, parents, backward, params=None):
     ``backward.vjp(upstream, node, index)`` must return the gradient for
     ``parents[index]`` in that parent's shape.
     """
-    if _grad_enabled and any(p.requires_grad for p in parents):
+    if _grad_enabled and any([p.requires_grad for p in parents]):
         return Tensor(data, op=op, parents=parents, backward=backward, params=params)
     return Tensor(data, requires_grad=False)
 
@@ -337,7 +340,7 @@ def seed_for(output, grad):
     return seed
 
 
-def backprop(output, grad=None, *, create_graph=False, on_step=None):
+def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None):
     """Run the chain rule from ``output`` back to the leaves; return {id(node): (node, gradient)}.
 
     Side-effect free: nothing is written into ``.grad`` (see
@@ -345,7 +348,8 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None):
     it was, and a graph can be replayed as often as needed (drawings do).
     ``on_step(node, upstream, downstream)`` is called once per non-leaf node,
     in the order processed. With ``create_graph`` the rules are recorded, so
-    the gradients are themselves differentiable.
+    the gradients are themselves differentiable. ``order`` may pass
+    :func:`topological_order` of ``output`` when the caller has it already.
 
     >>> x = tensor(3.0); grads = backprop(x * x)
     >>> float(grads[id(x)][1].data)
@@ -354,7 +358,7 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None):
     seed = seed_for(output, grad)
     grads = {id(output): (output, seed)}
     with grad_mode(create_graph):
-        for node in reversed(topological_order(output)):
+        for node in reversed(order if order is not None else topological_order(output)):
             if not node.parents:
                 continue
             upstream = grads[id(node)][1]
@@ -412,7 +416,7 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
             "zero_grad() on the leaves and rebuild it); to backpropagate one graph twice on purpose, "
             "pass retain_graph=True to the first backward()"
         )
-    grads = backprop(output, grad, create_graph=create_graph, on_step=on_step)
+    grads = backprop(output, grad, create_graph=create_graph, on_step=on_step, order=order)
     store_grads(grads, create_graph)
     if not (create_graph if retain_graph is None else retain_graph):
         for node in order:

@@ -59,7 +59,7 @@ class Primitive:
 
     def __call__(self, *inputs, **params):
         """Run the forward on Tensors and make the output node."""
-        arrays = [x.data for x in inputs]
+        arrays = [x._data for x in inputs]
         try:
             if self.float_warnings:
                 data = self._forward_naming_warnings(arrays, params)
@@ -93,7 +93,7 @@ class Primitive:
             gradient = self.rules[0](g, out, *inputs, index=index, **out.params)
         else:
             gradient = self.rules[index](g, out, *inputs, **out.params)
-        return unbroadcast(self.name, gradient, inputs[index].shape)
+        return unbroadcast(self.name, gradient, inputs[index]._data.shape)
 
     def write(self, names, params=None):
         """The op as a formula of its inputs' names, as the stepper prints it.
@@ -166,11 +166,13 @@ def _swapped(function):
 
 
 def lift(*values):
-    """Make Tensors of all arguments; numbers take the dtype of the first Tensor.
+    """Make Tensors of all arguments; numbers take the dtype of the first float Tensor.
 
     >>> [t.dtype for t in lift(Tensor(np.ones(2, np.float32)), 2.0)]
     [dtype('float32'), dtype('float32')]
     """
+    if all(type(v) is Tensor and v._data.dtype.kind == "f" for v in values):
+        return values  # the common case, kept fast: float Tensors need nothing
     tensors = [v for v in values if isinstance(v, Tensor)]
     like = next((t for t in tensors if t.dtype.kind == "f"), tensors[0] if tensors else None)
     if like is None:
@@ -191,6 +193,8 @@ def _lift_all(*args):
 def _broadcastable(name):
     def prepare(a, b):
         a, b = lift(a, b)
+        if a._data.shape == b._data.shape:
+            return (a, b), {}
         try:
             np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
@@ -249,7 +253,7 @@ def _mask(condition, like):
 
 def unbroadcast(name, gradient, shape):
     """``gradient`` summed back to ``shape`` (the adjoint of broadcasting); shape mismatches are the rule's fault."""
-    if gradient.shape == shape:
+    if gradient._data.shape == shape:
         return gradient
     try:
         return sum_to(gradient, shape=shape)
