@@ -22,6 +22,7 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.ticker import MaxNLocator
 
 import backpropnb
+from backpropnb.formatting import format_number as _sig
 
 # The layer of CURRICULUM.md section 4: 4096 units wide, a minibatch of 100.
 REFERENCE_WIDTH = 4096
@@ -119,10 +120,6 @@ def _new_figure(figsize, layout=None):
     figure = plt.figure(figsize=figsize, layout=layout)
     plt.close(figure)  # shown only when returned, never again by pyplot
     return figure
-
-
-def _sig(value, digits=4):
-    return f"{float(value) + 0.0:.{digits}g}"
 
 
 # ----------------------------------------------------------------------
