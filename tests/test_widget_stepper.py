@@ -127,7 +127,7 @@ def test_changing_the_example_goes_back_to_step_0_and_renders_once():
     stepper.controls["step"].value = 8
     renders = []
     original = stepper.render
-    stepper.render = lambda: (renders.append(1), original())
+    stepper.render = lambda: renders.append(1) or original()
     stepper.controls["example"].value = EXAMPLES[0]
     assert len(renders) == 1 and stepper.last_error is None
     assert stepper.controls["step"].value == 0 and stepper.controls["step"].max == 2

@@ -13,14 +13,12 @@ of gradients, to show that they agree.
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as widgets
 import numpy as np
 
 import backpropnb
 from backpropnb.render.plots import plot_contour_hvp
-from backpropnb.widgets.base import Explorer, figure_png, fmt
+from backpropnb.widgets.base import Explorer, check_choice, check_range, figure_png, fmt
 
 # A tiny fixed dataset for the neuron: inputs and 0/1 targets (one point on the
 # "wrong" side keeps the loss from having a minimum at infinity).
@@ -174,6 +172,13 @@ def plot_lines(data):
     ]
 
 
+def _pair(name, values):
+    """The two coordinates of a point or a direction, or the explorer's ValueError."""
+    if np.shape(values) != (2,):
+        raise ValueError(f"HVPExplorer: {name} must be two numbers (x, y), got {values!r}")
+    return tuple(values)
+
+
 class HVPExplorer(Explorer):
     """Contour plot, Hessian eigenvalues and H·v three ways for a 2-D function.
 
@@ -187,7 +192,9 @@ class HVPExplorer(Explorer):
     """
 
     def __init__(self, function="bowl", point=(1.0, 1.0), v=(1.0, 0.0)):
-        super().__init__()
+        check_choice("HVPExplorer", "function", function, list(FUNCTIONS))
+        for name, value in zip(("x", "y", "vx", "vy"), _pair("point", point) + _pair("v", v)):
+            check_range("HVPExplorer", name, value, -2.0, 2.0)
         options = [(label, name) for name, (label, *_rest) in FUNCTIONS.items()]
         slider = dict(min=-2.0, max=2.0, step=0.1, continuous_update=False, readout_format=".1f")
         controls = {
@@ -198,12 +205,8 @@ class HVPExplorer(Explorer):
             "vy": widgets.FloatSlider(value=v[1], description="v_y", **slider),
         }
         self.plot = widgets.Image(format="png", layout=widgets.Layout(width="460px"))
-        self.text = widgets.HTML()
-        self._lines = []
         sliders = widgets.VBox([controls[name] for name in ("x", "y", "vx", "vy")])
-        row = widgets.HBox([self.plot, widgets.VBox([controls["function"], sliders])])
-        self._wire(controls)
-        self.children = [row, self.text, self.error_area]
+        super().__init__(controls, header=widgets.HBox([self.plot, widgets.VBox([controls["function"], sliders])]))
 
     def render(self):
         values = {name: control.value for name, control in self.controls.items()}
@@ -212,11 +215,5 @@ class HVPExplorer(Explorer):
         report = hvp_report(name, point, v)
         _, f, bounds, labels = FUNCTIONS[name]
         figure = plot_contour_hvp(f, point, v, bounds=bounds, labels=labels)
-        lines = report_lines(report) + plot_lines(figure.backpropnb_data)
         self.plot.value = figure_png(figure)
-        self._lines = lines
-        self.text.value = "<pre style='font-size:12px'>" + html.escape("\n".join(lines)) + "</pre>"
-
-    def snapshot(self):
-        """Everything shown, as text: the explanation lines and the numbers the plot draws."""
-        return "\n".join(self._lines)
+        return report_lines(report) + plot_lines(figure.backpropnb_data)
