@@ -17,6 +17,8 @@ import ipywidgets as widgets
 import numpy as np
 
 import backpropnb
+from backpropnb.finite_differences import central_difference
+from backpropnb.lecture import bowl, rosenbrock, saddle
 from backpropnb.render.plots import plot_contour_hvp
 from backpropnb.widgets.base import Explorer, check_choice, check_range, figure_png, fmt
 
@@ -26,23 +28,8 @@ NEURON_INPUTS = np.array([-2.0, -1.0, 0.5, 1.0, 2.5])
 NEURON_TARGETS = np.array([0.0, 0.0, 1.0, 0.0, 1.0])
 
 
-# Each function takes p whose first axis has length 2 (p[0] = x, p[1] = y), so it
-# works on one point (shape (2,)) and on a whole grid at once (shape (2, H, W)).
-def bowl(p):
-    """x² + y²: curved up in every direction."""
-    return p[0] ** 2 + p[1] ** 2
-
-
-def saddle(p):
-    """x² − y²: curved up along x, down along y."""
-    return p[0] ** 2 - p[1] ** 2
-
-
-def rosenbrock(p):
-    """(1 − x)² + 100 (y − x²)²: a curved, narrow valley with its minimum at (1, 1)."""
-    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
-
-
+# Like the lecture's bowl, saddle and Rosenbrock, it takes p whose first axis has length 2
+# (p[0] = w, p[1] = b), so it works on one point and on a whole grid at once (shape (2, H, W)).
 def neuron_loss(p):
     """Mean squared error of sigmoid(w·x + b) on the tiny dataset, as a function of (w, b) = (p[0], p[1])."""
     w, b = p[0], p[1]
@@ -89,8 +76,7 @@ def finite_difference_hvp(f, point, v, eps=1e-6):
     >>> finite_difference_hvp(bowl, np.array([1.0, 1.0]), np.array([1.0, 0.0])).round(6).tolist()
     [2.0, 0.0]
     """
-    gradient = backpropnb.grad(f)
-    return (gradient(point + eps * v) - gradient(point - eps * v)) / (2 * eps)
+    return central_difference(backpropnb.grad(f), point, v, eps)
 
 
 def hvp_report(function, point, v):

@@ -4,7 +4,7 @@ Pick an op and a width n. The explorer builds the explicit n × n Jacobian
 (``backpropnb.jacobian``, one VJP per output) on a fixed random input, draws it,
 counts its zeros, and compares its bytes and build time with one VJP
 (``backpropnb.vjp``). It then does the same arithmetic for the 4096-wide layer
-with a batch of 100 of CURRICULUM.md section 4, from the formula alone.
+with a batch of 100 of the lecture, from the formula alone.
 
 >>> report = jacobian_report("relu", np.array([1.0, 3.0, -2.0, 4.0]), timings=False)
 >>> report["jacobian"].tolist()
