@@ -47,15 +47,18 @@ def format_array(a):
 def format_values(value):
     """Every entry of an array in numpy's layout with 4 significant digits (a number as ``format_number``).
 
-    For messages that must show the whole answer, such as the checkers' hints.
+    For messages that must show the whole answer on one line, such as the checkers' hints.
 
     >>> format_values(0.19661193), format_values(np.array([0.088, 0.17600001])), format_values([-0.0, 1.0])
     ('0.1966', '[0.088 0.176]', '[0. 1.]')
+    >>> format_values([[0.088, 0.176], [0.104, 0.208]])
+    '[[0.088 0.176] [0.104 0.208]]'
     """
     array = np.asarray(getattr(value, "data", value), dtype=np.float64)
     if array.ndim == 0:
         return format_number(array)
-    return np.array2string(array + 0.0, precision=4, suppress_small=True, threshold=12, edgeitems=3)
+    text = np.array2string(array + 0.0, precision=4, suppress_small=True, threshold=12, edgeitems=3)
+    return text.replace("\n", "")
 
 
 def format_product(factors, result, digits=4):
