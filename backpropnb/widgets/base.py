@@ -35,15 +35,17 @@ import ipywidgets as widgets
 
 from backpropnb.formatting import format_number as fmt  # noqa: F401 - the explorers' name for it
 
-TEXT_STYLE = "font-size:12px"
-ERROR_STYLE = "font-size:12px; color:#b00020"
+# One style for every text block. It sets its own line height: ipywidgets 7 (Colab, classic
+# Notebook) gives an HTML widget's content a 28 px line height, which double-spaces a <pre>.
+TEXT_STYLE = "font-size:12px; line-height:1.35; margin:0.25em 0"
+ERROR_STYLE = f"{TEXT_STYLE}; color:#b00020"
 
 
 def pre_html(lines, style=TEXT_STYLE):
     """Text lines as one escaped ``<pre>`` block, the way every explorer shows its text.
 
-    >>> pre_html(["a < b", "ok"])
-    "<pre style='font-size:12px'>a &lt; b\\nok</pre>"
+    >>> pre_html(["a < b", "ok"], style="color:red")
+    "<pre style='color:red'>a &lt; b\\nok</pre>"
     """
     return f"<pre style='{style}'>{html.escape(chr(10).join(lines))}</pre>"
 
