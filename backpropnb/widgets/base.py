@@ -19,8 +19,8 @@ as one string) defaults to those lines.
 ...     def render(self):
 ...         return [f"2 × {self.controls['x'].value} = {2 * self.controls['x'].value}"]
 >>> explorer = Double(); explorer.controls["x"].value = 21
->>> explorer.snapshot(), explorer.text.value
-('2 × 21 = 42', "<pre style='font-size:12px'>2 × 21 = 42</pre>")
+>>> explorer.snapshot(), explorer.text.value == pre_html(["2 × 21 = 42"])
+('2 × 21 = 42', True)
 """
 
 from __future__ import annotations
