@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import backpropnb as bp
+from backpropnb import lecture
 from backpropnb.exercises import hvp as hvp_checks
 from backpropnb.exercises import implicit as implicit_checks
 
@@ -97,10 +98,10 @@ def test_quiet_prints_nothing(check, answer, title, capsys):
 
 
 def test_the_solutions_reproduce_the_lecture_numbers():
-    x = np.array([1.0, 3.0, -2.0, 4.0])
+    x = lecture.RELU_X
     assert np.array_equal(relu_jacobian(x), np.diag([1.0, 1.0, 0.0, 1.0]))
     assert np.array_equal(relu_backward(x, np.array([5.0, 6.0, 7.0, 8.0])), [5.0, 6.0, 0.0, 8.0])
-    W, v = np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([0.2, 0.4])
+    W, v = lecture.NORM_W, lecture.NORM_X
     dW, dx = linear_backward(W, v, 2 * W @ v)
     np.testing.assert_allclose(dW, [[0.088, 0.176], [0.104, 0.208]], atol=1e-12)
     np.testing.assert_allclose(dx, [-0.112, 0.636], atol=1e-12)

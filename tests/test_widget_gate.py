@@ -41,7 +41,7 @@ def test_mul_with_inputs_2_and_3_and_upstream_5_sends_15_and_10():
         ("sigmoid", {"x": 0.19661193}),  # (1 - s)·s at x = 1
     ],
 )
-def test_choosing_a_gate_loads_the_curriculum_example(gate, expected):
+def test_choosing_a_gate_loads_the_lecture_example(gate, expected):
     explorer = GateExplorer(gate="sigmoid" if gate == "add" else "add")
     explorer.controls["x"].value = -7.5  # moved away, so the defaults must be loaded again
     explorer.controls["gate"].value = gate

@@ -1,4 +1,4 @@
-"""BackwardStepper, driven headless: the chain rule of each step, the CURRICULUM numbers, no side effects."""
+"""BackwardStepper, driven headless: the chain rule of each step, the lecture's numbers, no side effects."""
 
 import numpy as np
 import pytest
@@ -63,7 +63,7 @@ def test_steps_through_every_step_of_each_example(example, n_steps):
 
 
 @pytest.mark.parametrize("example", EXAMPLES[1:])
-def test_the_sigmoid_neuron_reproduces_the_curriculum_gradients(example):
+def test_the_sigmoid_neuron_reproduces_the_lecture_gradients(example):
     stepper = BackwardStepper()
     stepper.controls["example"].value = example
     stepper.controls["step"].value = stepper.controls["step"].max
