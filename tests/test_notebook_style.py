@@ -8,7 +8,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 TUTORIALS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-SOLUTIONS = []  # the exercise notebooks join once they are restyled
+SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.ipynb"))
 PROMPTS = re.compile(r"^\*\*(Your turn|Poke at it|Try it|Try this|Exercise)[.:!]\*\*", re.M)
 
 
