@@ -158,7 +158,7 @@ def plot_lines(data):
     ]
 
 
-def _pair(name, values):
+def _two_numbers(name, values):
     """The two coordinates of a point or a direction, or the explorer's ValueError."""
     if np.shape(values) != (2,):
         raise ValueError(f"HVPExplorer: {name} must be two numbers (x, y), got {values!r}")
@@ -179,7 +179,7 @@ class HVPExplorer(Explorer):
 
     def __init__(self, function="bowl", point=(1.0, 1.0), v=(1.0, 0.0)):
         check_choice("HVPExplorer", "function", function, list(FUNCTIONS))
-        for name, value in zip(("x", "y", "vx", "vy"), _pair("point", point) + _pair("v", v)):
+        for name, value in zip(("x", "y", "vx", "vy"), _two_numbers("point", point) + _two_numbers("v", v)):
             check_range("HVPExplorer", name, value, -2.0, 2.0)
         options = [(label, name) for name, (label, *_rest) in FUNCTIONS.items()]
         slider = dict(min=-2.0, max=2.0, step=0.1, continuous_update=False, readout_format=".1f")
