@@ -702,19 +702,26 @@ stack = primitive(
 
 
 def _matmul_rule_a(g, out, a, b):
-    if b.ndim == 1:  # out = a @ b dropped b's only axis
+    if b.ndim == 1:  # out = a @ b dropped b's only axis: the gradient is the outer product g bᵀ
         return _expand(g, -1) * b
-    if a.ndim == 1:  # a acted as a row vector
-        return sum(b * _expand(g, -2), axis=-1)
+    if a.ndim == 1:  # a acted as a row vector: b g, as matrix-vector products (no b-sized temporary)
+        return _drop(b @ _expand(g, -1), -1)
     return g @ _swap_last(b)
 
 
 def _matmul_rule_b(g, out, a, b):
     if a.ndim == 1:
-        return g * a if b.ndim == 1 else _expand(a, -1) * _expand(g, -2)
-    if b.ndim == 1:
-        return sum(a * _expand(g, -1), axis=-2)
+        return g * a if b.ndim == 1 else _expand(a, -1) * _expand(g, -2)  # a gᵀ, an outer product
+    if b.ndim == 1:  # gᵀ a, as vector-matrix products
+        return _drop(_expand(g, -2) @ a, -2)
     return _swap_last(a) @ g
+
+
+def _drop(t, axis):
+    """Remove an axis of length 1 (a reshape, so it stays differentiable)."""
+    shape = list(t.shape)
+    del shape[axis]
+    return reshape(t, tuple(shape))
 
 
 def _matmul_prepare(a, b):
@@ -736,9 +743,16 @@ def _matmul_prepare(a, b):
     return (a, b), {}
 
 
+def _matmul_forward(a, b):
+    # a broadcast array (a stride of 0, e.g. the gradient of a sum) sends numpy's matmul down a slow
+    # non-BLAS loop, 20x slower than copying it first
+    a, b = (np.ascontiguousarray(x) if 0 in x.strides and x.size > 1 else x for x in (a, b))
+    return np.matmul(a, b)
+
+
 matmul = primitive(
     "matmul",
-    np.matmul,
+    _matmul_forward,
     _matmul_rule_a,
     _matmul_rule_b,
     symbol="@",
