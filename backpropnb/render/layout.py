@@ -17,6 +17,7 @@ Iterative walks only, so a chain of a million operations is fine.
 
 from __future__ import annotations
 
+import gc
 import weakref
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -191,13 +192,16 @@ def _spine(node, graph):
     """
     if node.op is None:
         return None
-    inputs, users = graph.inputs[id(node)], graph.users
-    made = [p for p in inputs if p.op is not None]
-    if len(made) != 1 or users[id(made[0])] != 1:
-        return None
-    if len(inputs) > 1 and any(p.op is None and users[id(p)] != 1 for p in inputs):
-        return None
-    return made[0]
+    users, made = graph.users, None
+    for parent in graph.inputs[id(node)]:
+        if parent.op is None:
+            if users[id(parent)] != 1:
+                return None  # a leaf shared with other gates
+        elif made is None:
+            made = parent
+        else:
+            return None  # two gate-made inputs: a join, not a chain
+    return made if made is not None and users[id(made)] == 1 else None
 
 
 def _fold_chain(start, layout, graph):
@@ -275,7 +279,13 @@ def layout_of(y, max_nodes=MAX_NODES):
     """
     kept = _CACHE.setdefault(y, {})
     if max_nodes not in kept:
-        if "graph" not in kept:
-            kept["graph"] = _Graph(y)  # walked once, whatever the budgets asked for
-        kept[max_nodes] = walk(y, max_nodes, kept["graph"])
+        collecting = gc.isenabled()
+        gc.disable()  # the walk makes millions of small containers and no garbage: skip the collector's passes
+        try:
+            if "graph" not in kept:
+                kept["graph"] = _Graph(y)  # walked once, whatever the budgets asked for
+            kept[max_nodes] = walk(y, max_nodes, kept["graph"])
+        finally:
+            if collecting:
+                gc.enable()
     return kept[max_nodes]
