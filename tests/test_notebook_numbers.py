@@ -115,3 +115,21 @@ def test_the_vector_example_shows_the_lecture_numbers():
         "grad [[0.088, 0.176], [0.104, 0.208]]",
     ]
     assert nodes["x"][1:] == ["shape (2,)", "value [0.2, 0.4]", "grad [-0.112, 0.636]"]
+
+
+def test_the_jacobian_and_hessian_notebooks_show_the_lecture_numbers():
+    relu = printed("04_implicit_jacobians.ipynb", "x = lecture.RELU_X  # [1, 3, -2, 4]")
+    assert relu.startswith("[[1. 0. 0. 0.]\n [0. 1. 0. 0.]\n [0. 0. 0. 0.]\n [0. 0. 0. 1.]]")  # diag(1, 1, 0, 1)
+    memory = printed("04_implicit_jacobians.ipynb", "width, batch = 4096, 100")
+    assert "Jacobian entries = 167,772,160,000 = 1.68e+11" in memory
+    assert "float32: explicit 671 GB" in memory and "float64: explicit 1,342 GB = 1.34 TB" in memory
+    norm = printed(
+        "04_implicit_jacobians.ipynb", "W, x = lecture.NORM_W, lecture.NORM_X  # [[0.1, 0.5], [-0.3, 0.8]], [0.2, 0.4]"
+    )
+    assert "q     = [0.22 0.26]   f = 0.116" in norm and "df/dW = [[0.088, 0.176], [0.104, 0.208]]" in norm
+    assert "df/dx = [-0.112  0.636]" in norm
+    bowl = printed("05_hessian_vector_products.ipynb", "bowl = lecture.bowl  # p[0] ** 2 + p[1] ** 2")
+    assert bowl.startswith("gradient: [2. 2.]\nHessian:\n [[2. 0.]\n [0. 2.]]")  # f = x² + y² at (1, 1): 2·I
+    kinds = printed("05_hessian_vector_products.ipynb", "def cap(p):")
+    assert "eigenvalues [2. 2.]  -> minimum" in kinds and "eigenvalues [-2. -2.]  -> maximum" in kinds
+    assert "eigenvalues [-2.  2.]  -> saddle" in kinds
