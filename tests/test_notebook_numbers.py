@@ -124,7 +124,8 @@ def test_the_jacobian_and_hessian_notebooks_show_the_lecture_numbers():
     assert "Jacobian entries = 167,772,160,000 = 1.68e+11" in memory
     assert "float32: explicit 671 GB" in memory and "float64: explicit 1,342 GB = 1.34 TB" in memory
     norm = printed(
-        "04_implicit_jacobians.ipynb", "W, x = lecture.NORM_W, lecture.NORM_X  # [[0.1, 0.5], [-0.3, 0.8]], [0.2, 0.4]"
+        "04_implicit_jacobians.ipynb",
+        "W, x = lecture.NORM_W, lecture.NORM_X  # [[0.1, 0.5], [-0.3, 0.8]] and [0.2, 0.4]",
     )
     assert "q     = [0.22 0.26]   f = 0.116" in norm and "df/dW = [[0.088, 0.176], [0.104, 0.208]]" in norm
     assert "df/dx = [-0.112  0.636]" in norm
