@@ -8,6 +8,7 @@ kind of cell. The real nbgrader makes the same sources in tests/test_nbgrader_ro
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import nbformat
@@ -150,3 +151,19 @@ def test_regions_nbgrader_would_refuse_are_errors_that_name_the_cell(source, met
     with pytest.raises(make.SourceError, match=message) as error:
         make.student_notebook(notebook, "07_new.ipynb")
     assert str(error.value).startswith("07_new.ipynb, cell 1 (")
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_the_points_a_heading_announces_are_the_points_nbgrader_gives(solution):
+    """Points are set in the test cell's metadata (``nbgrader.points``); the exercise's heading says them."""
+    heading, seen = None, []
+    for cell in nbformat.read(solution, as_version=4).cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            heading = cell.source.split("\n")[0]
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            announced = re.search(r"\((\d+) points?\)$", heading or "")
+            assert announced, f"{solution.name}: the heading before {meta['grade_id']} says no points: {heading!r}"
+            assert int(announced.group(1)) == meta["points"], f"{solution.name}: {heading!r} vs {meta}"
+            seen.append(meta["grade_id"])
+    assert seen, f"{solution.name} has no test cell"
