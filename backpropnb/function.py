@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Tensor, as_array, make_node
-from .ops import lift
+from .engine import Tensor, as_array, is_grad_enabled, make_node
+from .ops import _sum_to_forward, lift
 
 
 class Context:
@@ -31,7 +31,9 @@ class Function:
     forward receives and returns numpy arrays; backward receives the upstream
     gradient (a numpy array) and returns one gradient per input: a tuple, or a
     bare array when there is one input. Gradients of a custom gate are
-    first-order only (backward works on arrays, so it is not recorded).
+    first-order only: backward works on arrays, so it is not recorded, and a
+    pass with ``create_graph=True`` (hvp, hessian) through it raises a
+    ValueError instead of silently treating its gradient as a constant.
 
     >>> class Square(Function):
     ...     @staticmethod
@@ -60,14 +62,7 @@ class Function:
         tensors = lift(*inputs)
         ctx = Context()
         output = as_array(cls.forward(ctx, *(t.data for t in tensors)))
-        cache = {}
-
-        def rule(upstream, out, index):
-            if cache.get("upstream") is not upstream:
-                cache["upstream"], cache["grads"] = upstream, cls._checked_backward(ctx, upstream.data, tensors)
-            return Tensor(cache["grads"][index], requires_grad=False)
-
-        return make_node(cls.__name__, output, tensors, rule)
+        return make_node(cls.__name__, output, tensors, _GateBackward(cls, ctx))
 
     @classmethod
     def _checked_backward(cls, ctx, upstream, tensors):
@@ -80,5 +75,39 @@ class Function:
             )
         # copies: a gate may hand back an array it also keeps (a saved input, say)
         return tuple(
-            np.zeros_like(t.data) if g is None else np.array(as_array(g, t.dtype)) for g, t in zip(grads, tensors)
+            np.zeros_like(t.data) if g is None else _unbroadcast(cls.__name__, np.array(as_array(g, t.dtype)), t.shape)
+            for g, t in zip(grads, tensors)
         )
+
+
+class _GateBackward:
+    """The backward of one call of a custom gate: runs ``backward`` once per upstream, for all inputs."""
+
+    __slots__ = ("gate", "ctx", "upstream", "grads")
+
+    def __init__(self, gate, ctx):
+        self.gate, self.ctx, self.upstream, self.grads = gate, ctx, None, None
+
+    def vjp(self, upstream, out, index):
+        if is_grad_enabled():
+            raise ValueError(
+                f"{self.gate.__name__}: a custom Function's backward works on numpy arrays, so its gradient "
+                f"cannot be differentiated again (create_graph=True, hvp, hessian, grad of grad); write the "
+                f"gate with backpropnb's operations instead, and every rule is differentiable"
+            )
+        if self.upstream is not upstream:
+            self.upstream, self.grads = upstream, self.gate._checked_backward(self.ctx, upstream.data, out.parents)
+        return Tensor(np.array(self.grads[index]), requires_grad=False)  # a copy: .grad is never the gate's array
+
+
+def _unbroadcast(name, gradient, shape):
+    """A gradient returned in a broadcast shape, summed back to its input's shape."""
+    if gradient.shape == shape:
+        return gradient
+    try:
+        return _sum_to_forward(gradient, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: its backward returned a gradient of shape {gradient.shape} for an "
+            f"input of shape {shape}; a gradient must have its input's shape"
+        ) from None
