@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import importlib.util
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -167,3 +169,23 @@ def test_the_points_a_heading_announces_are_the_points_nbgrader_gives(solution):
             assert int(announced.group(1)) == meta["points"], f"{solution.name}: {heading!r} vs {meta}"
             seen.append(meta["grade_id"])
     assert seen, f"{solution.name} has no test cell"
+
+
+def test_make_exercises_check_passes_on_the_committed_notebooks():
+    """What `make exercises` runs, as a command: nothing to make on a clean checkout."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "notebooks/make_exercises.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_teaching_guide_lists_each_exercise_with_its_points():
+    guide = (ROOT / "docs/teaching.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `(\d\d_\w+)` \|.*\| (\d+) \|$", guide, flags=re.M))
+    actual = {}
+    for solution in SOLUTIONS:
+        cells = nbformat.read(solution, as_version=4).cells
+        actual[solution.stem] = str(
+            sum(c.metadata["nbgrader"]["points"] for c in cells if c.metadata.get("nbgrader", {}).get("grade"))
+        )
+    assert listed == actual
