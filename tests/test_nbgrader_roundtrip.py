@@ -478,7 +478,9 @@ def test_an_untouched_release_says_not_implemented_yet_in_every_check(classroom)
 def test_an_infinite_loop_is_interrupted_scored_zero_and_grading_goes_on(classroom):
     cells = {meta(c).get("grade_id"): c for c in classroom.autograded("dee", "ex01").cells}
     errors = [o for o in cells["test_mul_backward"].outputs if o.output_type == "error"]
-    assert [e.ename for e in errors] == ["CellTimeoutError"] or "KeyboardInterrupt" in [e.ename for e in errors]
+    # autograde interrupts the kernel at the timeout (the kernel reports KeyboardInterrupt) and says why
+    assert "CellTimeoutError" in [e.ename for e in errors]
+    assert {e.ename for e in errors} <= {"KeyboardInterrupt", "CellTimeoutError"}
     for later in ("test_max_backward", "test_copy_backward", "test_sigmoid_backward"):
         assert check_output(cells[later]).startswith("✓ "), later
 
