@@ -189,3 +189,14 @@ def test_the_teaching_guide_lists_each_exercise_with_its_points():
             sum(c.metadata["nbgrader"]["points"] for c in cells if c.metadata.get("nbgrader", {}).get("grade"))
         )
     assert listed == actual
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_no_widget_is_an_answer_or_a_test(solution):
+    """An explorer in an exercise is for playing: nbgrader must never grade it or wait on it."""
+    for cell in nbformat.read(solution, as_version=4).cells:
+        shows_widget = any(
+            "application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in cell.get("outputs", [])
+        )
+        meta = cell.metadata.get("nbgrader", {})
+        assert not (shows_widget and (meta.get("grade") or meta.get("solution"))), meta.get("grade_id")
