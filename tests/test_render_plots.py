@@ -76,7 +76,7 @@ def test_plot_jacobian_of_relu_records_diag_1_1_0_1_and_its_zeros():
     image = figure.axes[0].images[0]
     assert image.get_clim() == (-1.0, 1.0)  # diverging colours centred at 0
     assert image.get_cmap().name == "RdBu_r"
-    assert "13 of 16 entries are zero (81.2%)" in figure.axes[0].get_title()
+    assert "13 of 16 entries are zero (81.25%, grey)" in figure.axes[0].get_title()
 
 
 def test_plot_jacobian_colour_scale_is_symmetric_and_title_used():
