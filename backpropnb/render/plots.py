@@ -434,7 +434,8 @@ class ContourHVP:
         axes.set_xlabel(self.labels[0], fontsize=FONT_SIZE + 1)
         axes.set_ylabel(self.labels[1], fontsize=FONT_SIZE + 1)
         axes.tick_params(labelsize=FONT_SIZE)
-        self.title = axes.set_title("", fontsize=10)
+        # A plain text above the axes, not the axes title: matplotlib moves a title on a full draw only.
+        self.title = axes.text(0.5, 1.015, "", transform=axes.transAxes, ha="center", va="bottom", fontsize=10)
         self._background, self._dpi, self._moving = None, None, []
 
     def draw(self, point, v, *, gradient=None, hvp=None, value=None):
