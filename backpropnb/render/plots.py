@@ -31,7 +31,7 @@ from backpropnb.lecture import LAYER_WIDTH as REFERENCE_WIDTH
 _DTYPE_NAMES = {2: "float16", 4: "float32", 8: "float64"}
 _ARROW_COLOURS = {"gradient": "#d62728", "v": "white", "hvp": "#ff8c00"}
 _ARROW_WIDTHS = {"gradient": 0.010, "v": 0.010, "hvp": 0.014}
-_ZERO_COLOUR = "#d9d9d9"  # exact zeros of a Jacobian: grey, apart from every nonzero colour
+_ZERO_COLOUR = "#b3b3b3"  # exact zeros of a Jacobian: grey, apart from every nonzero colour
 FONT_SIZE = 9  # points; the smallest text in any figure (legends, annotations, cell numbers included)
 PNG_DPI = 90  # the explorers' PNGs are shown at their own size, one image pixel per screen pixel
 
@@ -150,6 +150,15 @@ def png_bytes(figure, dpi=PNG_DPI):
     return encode_png(np.asarray(canvas.buffer_rgba()))
 
 
+def png_size(png):
+    """(width, height) in pixels of PNG bytes, read from the header.
+
+    >>> png_size(encode_png(np.zeros((3, 5, 4), dtype=np.uint8)))
+    (5, 3)
+    """
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
 def encode_png(rgba):
     """PNG bytes of an RGBA pixel array (fast zlib level: the picture is sent to the browser at once)."""
     from PIL import Image
@@ -224,9 +233,17 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
 
 
 def _jacobian_colours():
-    from matplotlib import colormaps
+    """Blues for negative entries, reds for positive ones, without the white middle of RdBu_r.
 
-    return colormaps["RdBu_r"].with_extremes(bad=_ZERO_COLOUR)  # the masked entries: exact zeros
+    Zero is drawn grey (the masked entries), so no nonzero entry, however small,
+    gets a colour that could be mistaken for "nothing here".
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    diverging = colormaps["RdBu_r"]
+    colours = np.vstack([diverging(np.linspace(0.0, 0.36, 128)), diverging(np.linspace(0.64, 1.0, 128))])
+    return ListedColormap(colours, name="jacobian").with_extremes(bad=_ZERO_COLOUR)
 
 
 def _annotate_cells(axes, figure, matrix, norm):
