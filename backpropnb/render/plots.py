@@ -209,6 +209,7 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
     colourbar = figure.colorbar(image, ax=axes, shrink=0.85, pad=0.03)
     top = 10.0 ** np.floor(np.log10(limit))  # two decades apart, so the labels never crowd
     colourbar.set_ticks([-top, -top / 100, 0.0, top / 100, top])
+    colourbar.minorticks_off()  # a log axis would draw dozens of minor ticks: slow and busy
     colourbar.ax.tick_params(labelsize=FONT_SIZE)
     numbers = _annotate_cells(axes, figure, matrix, norm)
     rows, cols = matrix.shape

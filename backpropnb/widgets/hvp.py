@@ -19,7 +19,7 @@ import numpy as np
 import backpropnb
 from backpropnb.finite_differences import central_difference
 from backpropnb.lecture import bowl, rosenbrock, saddle
-from backpropnb.render.plots import ContourHVP
+from backpropnb.render.plots import ContourHVP, png_size
 from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
 
 # A tiny fixed dataset for the neuron: inputs and 0/1 targets (one point on the
@@ -263,7 +263,9 @@ class HVPExplorer(Explorer):
         figure = plot.draw(
             point, v, gradient=report["gradient"], hvp=report["hvp_double_backprop"], value=report["value"]
         )
-        self.plot.value = plot.png()
+        png = plot.png()
+        self.plot.layout.width = f"{png_size(png)[0]}px"  # one image pixel per screen pixel: never stretched
+        self.plot.value = png
         self._plot_lines = plot_lines(figure.backpropnb_data)
         return report_lines(report) + [arrow_sentence(figure.backpropnb_data)]
 
