@@ -31,6 +31,19 @@ SVG_IMAGES_LOADED_JS = """nodes => nodes.map(node => {
 })"""
 
 
+# Every raster picture in an output (a plot, an explorer's PNG): its natural width and the width it is shown at.
+# A picture stretched wider than it was drawn is blurry; one squeezed narrower has text too small to read.
+IMAGE_WIDTHS_JS = """nodes => nodes.filter(image => !image.closest('[data-test-output=svg]'))
+  .map(image => ({natural: image.naturalWidth, shown: image.getBoundingClientRect().width,
+                  where: (image.closest('.jp-Cell') || {}).innerText?.slice(0, 60)}))"""
+
+
+def pictures_at_their_own_size(page):
+    """Pictures shown at more than 5 % off their natural width (none expected)."""
+    widths = page.locator(".jp-OutputArea-output img").evaluate_all(IMAGE_WIDTHS_JS)
+    return [w for w in widths if not 0.95 * w["natural"] <= w["shown"] <= 1.05 * w["natural"]]
+
+
 def test_tutorials_are_found():
     assert len(TUTORIALS) >= 6, TUTORIALS
 
@@ -83,4 +96,5 @@ def test_tutorial_runs_and_shows_every_widget_and_graph(page, lab_server, name):
         graph.scroll_into_view_if_needed()
         expect(graph).to_be_visible()
     expect(page.locator(".backpropnb-graph")).to_have_count(0)  # the "Graphviz is missing" fallback
+    assert pictures_at_their_own_size(page) == []  # notebook 06's live loss curve was stretched to the full width
     assert page.js_errors == []
