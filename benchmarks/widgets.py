@@ -69,9 +69,13 @@ def cases():
     stepper, steps = stepper_on(y)
     rows.append(("BackwardStepper tanh chain", len(walk(y).nodes), stepper, "step", steps))
     rows.append(("BackwardStepper tanh chain (step 0)", len(walk(y).nodes), stepper, "step", [0, steps[-1]]))
-    rows.append(("JacobianExplorer relu", "n = 8/16", JacobianExplorer(), "n", [8, 16]))
+    # Each (op, n) is computed, drawn and timed once: a new n costs all of it, a setting seen before nothing.
+    rows.append(("JacobianExplorer relu, a new n each time", "n = 2…64", JacobianExplorer(), "n", list(range(2, 65))))
+    rows.append(("JacobianExplorer relu, n seen before", "n = 8/16", JacobianExplorer(), "n", [8, 16]))
     rows.append(("JacobianExplorer op", "n = 8", JacobianExplorer(), "op", ["relu", "softmax", "matmul W"]))
-    rows.append(("HVPExplorer", "2-D", HVPExplorer(), "x", [0.5, -0.5]))
+    # The contours are drawn once per function; moving the point repaints the arrows only.
+    rows.append(("HVPExplorer bowl", "2-D", HVPExplorer(), "x", [0.5, -0.5, 1.5]))
+    rows.append(("HVPExplorer Rosenbrock", "2-D", HVPExplorer(function="rosenbrock"), "x", [0.5, -0.5, 1.5]))
     rows.append(("HVPExplorer function", "2-D", HVPExplorer(), "function", None))
     return rows
 

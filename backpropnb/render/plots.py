@@ -208,7 +208,8 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
     image = axes.imshow(np.ma.masked_equal(matrix, 0.0), cmap=cmap, norm=norm, interpolation="nearest")
     colourbar = figure.colorbar(image, ax=axes, shrink=0.85, pad=0.03)
     top = 10.0 ** np.floor(np.log10(limit))  # two decades apart, so the labels never crowd
-    colourbar.set_ticks([-top, -top / 100, 0.0, top / 100, top])
+    ticks = [-top, -top / 100, 0.0, top / 100, top]
+    colourbar.set_ticks(ticks, labels=[_sig(tick, 2) for tick in ticks])  # plain text: no mathtext to typeset
     colourbar.minorticks_off()  # a log axis would draw dozens of minor ticks: slow and busy
     colourbar.ax.tick_params(labelsize=FONT_SIZE)
     numbers = _annotate_cells(axes, figure, matrix, norm)
