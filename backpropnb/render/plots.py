@@ -198,8 +198,9 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
     nonzero = np.abs(matrix[matrix != 0])
     limit = float(nonzero.max()) if nonzero.size else 1.0  # an all-zero Jacobian still needs a colour scale
     smallest = float(nonzero.min()) if nonzero.size else None
-    # Linear only for the last 1e-4 of the scale: four decades of colour between it and the largest entry.
-    linear_below = limit * 1e-4
+    # Logarithmic from just below the smallest nonzero entry (at most four decades), linear below that:
+    # every nonzero entry is told apart by its size, and the smallest still gets a clear colour.
+    linear_below = max(limit * 1e-4, 0.5 * smallest) if smallest else limit * 1e-4
     figure = _new_figure((4.8, 4.0))
     figure.subplots_adjust(left=0.14, right=0.97, bottom=0.13, top=0.86)
     axes = figure.subplots()
@@ -208,7 +209,8 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
     image = axes.imshow(np.ma.masked_equal(matrix, 0.0), cmap=cmap, norm=norm, interpolation="nearest")
     colourbar = figure.colorbar(image, ax=axes, shrink=0.85, pad=0.03)
     top = 10.0 ** np.floor(np.log10(limit))  # two decades apart, so the labels never crowd
-    ticks = [-top, -top / 100, 0.0, top / 100, top]
+    inner = [top / 100] if top / 100 >= 2 * linear_below else []
+    ticks = [-top] + [-t for t in inner] + [0.0] + inner + [top]
     colourbar.set_ticks(ticks, labels=[_sig(tick, 2) for tick in ticks])  # plain text: no mathtext to typeset
     colourbar.minorticks_off()  # a log axis would draw dozens of minor ticks: slow and busy
     colourbar.ax.tick_params(labelsize=FONT_SIZE)
