@@ -52,7 +52,7 @@ from jupyterlab_driver import (  # noqa: E402 - the driver lives beside the brow
 )
 
 CELL = """\
-import json, time
+{source}import json, time
 from backpropnb.widgets import {name}
 explorer = {name}({arguments})
 {setup}
@@ -65,6 +65,13 @@ def _timed_refresh():
         log.write(json.dumps([start, end]) + "\\n")
 explorer.refresh = _timed_refresh
 explorer
+"""
+
+# With --source: import backpropnb from another checkout (an older commit, to compare), not the installed one.
+SOURCE = """\
+import sys
+sys.meta_path = [finder for finder in sys.meta_path if "editable" not in repr(finder).lower()]
+sys.path.insert(0, {path!r})
 """
 
 # Arm before the action: note t0 at the first input event in the view, resolve when the picture is replaced.
@@ -188,12 +195,21 @@ def kernel_times(log, count, timeout=30.0):
     raise RuntimeError(f"{log.name}: expected {count} kernel re-renders, found {len(lines)}")
 
 
-def measure_row(page, server, index, row, repeat):
+def measure_row(page, server, index, row, repeat, source=None):
     label, name, arguments, action, kind = row
     log = server.root / "bench" / f"timings-{index}.jsonl"
     path = f"bench/row{index}.ipynb"
     write_notebook(
-        server.root / path, [CELL.format(name=name, arguments=arguments, setup=SETUP.get(name, ""), log=str(log))]
+        server.root / path,
+        [
+            CELL.format(
+                name=name,
+                arguments=arguments,
+                setup=SETUP.get(name, ""),
+                log=str(log),
+                source=SOURCE.format(path=str(source)) if source else "",
+            )
+        ],
     )
     open_notebook(page, server, path)
     run_all(page)
@@ -246,6 +262,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=10, help="changes per row (default 10)")
     parser.add_argument("--only", default="", help="only rows whose label contains this text")
     parser.add_argument("--json", type=Path, help="also write every measured change to this file")
+    parser.add_argument("--source", type=Path, help="time the explorers of this checkout (e.g. an older commit)")
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM", "/usr/bin/chromium"))
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # so that the servers are stopped on a kill
@@ -268,7 +285,7 @@ def main():
             )
             print(header + "   (ms; parts are medians)")
             for index, row in enumerate(rows):
-                changes = measure_row(page, server, index, row, args.repeat)
+                changes = measure_row(page, server, index, row, args.repeat, args.source)
                 results[row[0]] = changes
                 med = {k: statistics.median(c[k] for c in changes) for k in changes[0]}
                 worst = max(c["total"] for c in changes)
