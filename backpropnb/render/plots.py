@@ -531,8 +531,13 @@ def _contour_levels(Z, count=14):
 
 
 def _colourbar_ticks(levels, most=8):
-    step = int(np.ceil(len(levels) / most))
-    return levels[::step]
+    """At most ``most`` of the levels: round ones (0 among them) when the levels are evenly spaced."""
+    if len(levels) <= most:
+        return levels
+    if np.allclose(np.diff(levels), levels[1] - levels[0]):
+        ticks = MaxNLocator(nbins=most - 1, steps=[1, 2, 5, 10]).tick_values(levels[0], levels[-1])
+        return ticks[(ticks >= levels[0]) & (ticks <= levels[-1])]
+    return levels[:: int(np.ceil(len(levels) / most))]
 
 
 def _draw_arrows(axes, point, arrows, scale, half_width):
