@@ -7,10 +7,10 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 NBVAL  := --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 TUTORIALS := $(wildcard notebooks/[0-9]*.ipynb)
-SOLUTIONS := $(wildcard notebooks/exercises/*_solution.ipynb)
-STUDENTS  := $(wildcard notebooks/exercises/*_student.ipynb)
+SOLUTIONS := $(wildcard notebooks/solutions/[0-9]*.ipynb)
+STUDENTS  := $(wildcard notebooks/exercises/[0-9]*.ipynb)
 
-.PHONY: test test-fast test-unit test-notebooks test-browser lab graphviz chromium clean
+.PHONY: test test-fast test-unit test-notebooks test-browser lab exercises graphviz chromium clean
 
 test: test-fast test-browser  ## everything: ruff, unit tests, notebooks, browser
 
@@ -19,10 +19,13 @@ test-fast: test-unit test-notebooks  ## everything but the browser
 lab: graphviz $(VENV)/.lab-installed  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+exercises: $(VENV)/.test-installed  ## make notebooks/exercises/ (student versions) from notebooks/solutions/
+	$(BIN)/python notebooks/make_exercises.py
+
 test-unit: graphviz $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check backpropnb tests benchmarks
-	$(BIN)/pytest -n 2 tests backpropnb
+	$(BIN)/pytest -n 2 tests backpropnb notebooks/make_exercises.py
 
 test-notebooks: graphviz $(VENV)/.test-installed
 	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) $(TUTORIALS) $(SOLUTIONS)

@@ -69,7 +69,9 @@ CASES = [(name, label, answer) for name in exercises.__all__ for label, answer i
 def test_a_wrong_answer_of_any_kind_gets_one_line(name, label, answer, capsys):
     check = getattr(exercises, name)
     assert check(answer) is False
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert captured.out == ""  # a failure goes to stderr (nbgrader scores it 0), the ✓ line to stdout
+    out = captured.err
     assert out.count("\n") == 1 and out.startswith("✗ "), out
     assert "Traceback" not in out and "could not be checked" not in out, out
     words = ("expected", "should", "return", "pass the class", "shape", "did you", "must")

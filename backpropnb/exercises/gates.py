@@ -70,26 +70,13 @@ def check_mul_backward(mul_backward):
         dx, dy = expect_tuple(call(mul_backward, x, y, upstream), ["dL/dx", "dL/dy"], "mul_backward")
         expected = _engine_gradients(lambda a, b: a * b, x, y, upstream)
         at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
-        expect_close(
-            "dL/dx",
-            dx,
-            expected[0],
-            at=at,
-            mistakes=[
-                (x * upstream, "did you swap the inputs? The mul gate swaps: dL/dx = y · upstream"),
-                (y, "did you forget to multiply by the upstream gradient?"),
-            ],
-        )
-        expect_close(
-            "dL/dy",
-            dy,
-            expected[1],
-            at=at,
-            mistakes=[
-                (y * upstream, "did you swap the inputs? The mul gate swaps: dL/dy = x · upstream"),
-                (x, "did you forget to multiply by the upstream gradient?"),
-            ],
-        )
+        for label, got, own, (other_name, other), right in (
+            ("dL/dx", dx, x, ("y", y), expected[0]),
+            ("dL/dy", dy, y, ("x", x), expected[1]),
+        ):
+            swapped = f"did you swap the inputs? The mul gate swaps: {label} = {other_name} · upstream"
+            forgot = "did you forget to multiply by the upstream gradient?"
+            expect_close(label, got, right, at=at, mistakes=[(own * upstream, swapped), (other, forgot)])
 
 
 @checker("max_backward")

@@ -126,9 +126,7 @@ def check_matmul_backward(matmul_backward):
     rng = random_generator(42)
     for n, d, m in [(4, 2, 3), (5, 3, 2), (1, 4, 4)]:
         X, W, upstream = rng.normal(size=(n, d)), rng.normal(size=(d, m)), rng.normal(size=(n, m))
-        shapes = f"dL/dX of shape {X.shape} (like X) and dL/dW of shape {W.shape} (like W)"
-        got = call(matmul_backward, X.copy(), W.copy(), upstream.copy(), expected=shapes)
-        got = expect_tuple(got, ["dL/dX", "dL/dW"], "matmul_backward")
+        got = _call_backward(matmul_backward, "matmul_backward", {"X": X, "W": W}, upstream)
         expected = vjp(matmul, X, W)[1](upstream)
         at = f"X of shape {X.shape}, W of shape {W.shape}"
         _swapped_hint(got, X, W, "dL/dX, dL/dW")
@@ -138,6 +136,14 @@ def check_matmul_backward(matmul_backward):
         numeric = _numeric_matmul_gradients(X, W, upstream)
         expect_close("dL/dX", got[0], numeric[0], at=at + " (finite differences)", rtol=1e-5)
         expect_close("dL/dW", got[1], numeric[1], at=at + " (finite differences)", rtol=1e-5)
+
+
+def _call_backward(backward, title, inputs, upstream):
+    """Call a student's two-input backward on copies; its two gradients, or a hint naming their shapes."""
+    names = [f"dL/d{name}" for name in inputs]
+    shapes = " and ".join(f"dL/d{name} of shape {value.shape} (like {name})" for name, value in inputs.items())
+    got = call(backward, *(value.copy() for value in inputs.values()), upstream.copy(), expected=shapes)
+    return expect_tuple(got, names, title)
 
 
 def _numeric_matmul_gradients(A, B, upstream):
@@ -167,9 +173,7 @@ def check_linear_backward(linear_backward):
     rng = random_generator(43)
     cases += [(rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3)) for _ in range(2)]
     for W, x, upstream in cases:
-        shapes = f"dL/dW of shape {W.shape} (like W) and dL/dx of shape {x.shape} (like x)"
-        got = call(linear_backward, W.copy(), x.copy(), upstream.copy(), expected=shapes)
-        got = expect_tuple(got, ["dL/dW", "dL/dx"], "linear_backward")
+        got = _call_backward(linear_backward, "linear_backward", {"W": W, "x": x}, upstream)
         expected = vjp(matmul, W, x)[1](upstream)
         at = f"W of shape {W.shape}, x={format_values(x)}"
         _swapped_hint(got, W, x, "dL/dW, dL/dx")

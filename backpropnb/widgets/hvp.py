@@ -179,7 +179,7 @@ def plot_lines(data):
     ]
 
 
-def _pair(name, values):
+def _two_numbers(name, values):
     """The two coordinates of a point or a direction, or the explorer's ValueError."""
     if np.shape(values) != (2,):
         raise ValueError(f"HVPExplorer: {name} must be two numbers (x, y), got {values!r}")
@@ -205,7 +205,7 @@ class HVPExplorer(Explorer):
     def __init__(self, function="bowl", point=(1.0, 1.0), v=(1.0, 0.0)):
         check_choice("HVPExplorer", "function", function, list(FUNCTIONS))
         x0, x1, y0, y1 = FUNCTIONS[function][2]
-        point, v = _pair("point", point), _pair("v", v)
+        point, v = _two_numbers("point", point), _two_numbers("v", v)
         for name, value, (low, high) in zip(("x", "y"), point, ((x0, x1), (y0, y1))):
             check_range("HVPExplorer", name, value, low, high)
         for name, value in zip(("vx", "vy"), v):
