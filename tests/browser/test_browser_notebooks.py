@@ -72,6 +72,25 @@ def test_the_checks_see_a_broken_widget_and_an_error(page, lab_server):
     assert all(page.locator(SVG_OUTPUT).evaluate_all(SVG_IMAGES_LOADED_JS))
 
 
+def test_the_size_check_sees_a_stretched_picture(page, lab_server):
+    """The picture check is not blind: a small PNG in an Image widget inside a VBox is stretched to the full width."""
+    path = "checks/stretched.ipynb"
+    write_notebook(
+        lab_server.root / path,
+        [
+            "import io\nimport ipywidgets as widgets\nfrom matplotlib.figure import Figure\n"
+            "buffer = io.BytesIO()\nFigure(figsize=(3, 2)).savefig(buffer, format='png', dpi=72)\n"
+            "widgets.VBox([widgets.Image(value=buffer.getvalue(), format='png')])"
+        ],
+    )
+    open_notebook(page, lab_server, path)
+    run_all(page)
+    tag_outputs(page)
+    expect(page.locator(f"{WIDGET_VIEW} img")).to_be_visible()
+    (stretched,) = pictures_at_their_own_size(page)
+    assert stretched["natural"] == 216 and stretched["shown"] > 2 * 216, stretched
+
+
 @pytest.mark.parametrize("name", TUTORIALS)
 def test_tutorial_runs_and_shows_every_widget_and_graph(page, lab_server, name):
     open_notebook(page, lab_server, name)
