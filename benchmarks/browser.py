@@ -152,7 +152,7 @@ ROWS = [
     ),
     ("GateExplorer sigmoid: x slider", "GateExplorer", "gate='sigmoid'", press("input x", ["ArrowRight"]), "graph"),
     (
-        "BackwardStepper neuron (15 nodes): step slider",
+        "BackwardStepper neuron (primitive gates): step slider",
         "BackwardStepper",
         "",
         press("step", ["ArrowRight", "ArrowLeft"]),
