@@ -203,20 +203,10 @@ def test_a_grad_of_the_wrong_shape_is_named_and_nothing_is_written():
 
 
 def test_gradcheck_ignores_the_finite_differences_own_noise():
+    # a right gradient of a function far from 0 scores ~0 (it scored 0.51 when the noise counted);
+    # tests/test_functional.py checks that a wrong gradient still scores its relative error
     assert bp.gradcheck(lambda x: ((x - 1) ** 2).sum() + 100, np.array([1.0 + 1e-9, 0.9999])) < 1e-6
-    right = lambda x: Double.apply(x).sum() * 1.5  # Double's rule is right
-
-    class Wrong(bp.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * x
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            return grad_output  # should be 2x·g
-
-    assert bp.gradcheck(right, np.array([0.5])) < 1e-6
-    assert bp.gradcheck(lambda x: Wrong.apply(x).sum(), np.array([2.0])) == pytest.approx(0.75, rel=1e-6)
+    assert bp.gradcheck(lambda x: Double.apply(x).sum() * 1.5, np.array([0.5])) < 1e-6
 
 
 def test_a_hessian_through_a_custom_gate_is_an_error_not_zero():
