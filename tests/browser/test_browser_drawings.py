@@ -45,14 +45,15 @@ IMAGE_FIT_JS = """outputs => outputs.map(output => {
   };
 })"""
 
-# For an inline SVG (inside an explorer): the same, plus the highlighted (orange) node's box.
+# For an inline SVG (inside an explorer): every node and edge label inside the output area, the smallest
+# text on screen, and the highlighted (orange) node's box.
 INLINE_FIT_JS = """svg => {
   const area = svg.closest('.jp-OutputArea-output').getBoundingClientRect();
   const box = svg.getBoundingClientRect();
   const sizes = Array.from(svg.querySelectorAll('text')).map(t => parseFloat(t.getAttribute('font-size')));
   const current = Array.from(svg.querySelectorAll('g.node')).filter(
     node => node.querySelector('[stroke="#e8590c"]'));
-  const nodes = Array.from(svg.querySelectorAll('g.node')).map(node => node.getBoundingClientRect());
+  const nodes = Array.from(svg.querySelectorAll('g.node, g.edge text')).map(node => node.getBoundingClientRect());
   const inside = r => r.left >= area.left - 0.5 && r.right <= area.right + 0.5
     && r.top >= area.top - 0.5 && r.bottom <= area.bottom + 0.5 && r.right <= window.innerWidth;
   return {
