@@ -389,8 +389,14 @@ def _check_unchanged(node):
 
 
 def _accumulate(grads, node, gradient):
+    """The copy gate adds: a node that feeds several others sums their gradients."""
     entry = grads.get(id(node))
-    grads[id(node)] = (node, gradient if entry is None else entry[1] + gradient)
+    if entry is None:
+        grads[id(node)] = (node, gradient)
+    elif _grad_enabled:  # recorded (create_graph): the sum is part of the graph
+        grads[id(node)] = (node, entry[1] + gradient)
+    else:  # first order: plain numbers, no graph to record
+        grads[id(node)] = (node, Tensor(entry[1]._data + gradient._data, requires_grad=False))
 
 
 def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, on_step=None):
