@@ -362,17 +362,31 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None)
             if not node.parents:
                 continue
             upstream = grads[id(node)][1]
-            _check_unchanged(node)
-            downstream = tuple(
-                node._backward.vjp(upstream, node, i) if parent.requires_grad else None
-                for i, parent in enumerate(node.parents)
-            )
+            downstream = chain_rule_step(node, upstream)
             for parent, gradient in zip(node.parents, downstream):
                 if gradient is not None:
                     _accumulate(grads, parent, gradient)
             if on_step is not None:
                 on_step(node, upstream, downstream)
     return grads
+
+
+def chain_rule_step(node, upstream, *, check=True):
+    """One step of the backward pass: the gradient ``node`` sends to each parent (None for a constant).
+
+    downstream = local x upstream, by the op's vector-Jacobian rule. With
+    ``check`` it is refused if an input's ``.data`` was assigned after the
+    forward pass (a drawing of an old graph passes ``check=False``).
+
+    >>> x = tensor(3.0); y = x * 2  # the constant 2 gets no gradient
+    >>> [None if g is None else float(g.data) for g in chain_rule_step(y, tensor(1.0))]
+    [2.0, None]
+    """
+    if check:
+        _check_unchanged(node)
+    return tuple(
+        node._backward.vjp(upstream, node, i) if parent.requires_grad else None for i, parent in enumerate(node.parents)
+    )
 
 
 def _check_unchanged(node):

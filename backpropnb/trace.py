@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Tensor, backward_pass, no_grad, seed_for, topological_order
+from .engine import Tensor, backward_pass, chain_rule_step, no_grad, seed_for, topological_order
 
 
 @dataclass(frozen=True)
@@ -196,10 +196,7 @@ class Replay:
         node = self.nodes[i]
         upstream = self._received[id(node)][-1][1]
         with no_grad():
-            downstream = tuple(
-                node._backward.vjp(upstream, node, j) if parent.requires_grad else None
-                for j, parent in enumerate(node.parents)
-            )
+            downstream = chain_rule_step(node, upstream, check=False)  # a display of the graph as built
             for parent, gradient in zip(node.parents, downstream):
                 if gradient is not None:
                     entries = self._received.setdefault(id(parent), [])
@@ -268,7 +265,4 @@ def flowed(node):
         return None
     upstream = Tensor(np.array(getattr(node.grad, "data", node.grad)), requires_grad=False)
     with no_grad():
-        return tuple(
-            np.array(node._backward.vjp(upstream, node, j).data) if parent.requires_grad else None
-            for j, parent in enumerate(node.parents)
-        )
+        return tuple(None if g is None else np.array(g.data) for g in chain_rule_step(node, upstream, check=False))
