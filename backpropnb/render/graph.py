@@ -23,6 +23,7 @@ import numpy as np
 
 from ..engine import Tensor
 from ..trace import backward_steps
+from . import _dot
 
 SHOW_CHOICES = ("value", "grad")
 RANKDIRS = ("LR", "RL", "TB", "BT")
@@ -32,7 +33,8 @@ MAX_NAME = 60  # characters of a name shown; the rest is cut with "…"
 INSTALL_HINT = (
     "Graphviz's dot program was not found, so the graph is shown as DOT source. "
     "To see the picture, install Graphviz: apt-get install graphviz (Debian/Ubuntu), "
-    "brew install graphviz (macOS) or conda install graphviz."
+    "brew install graphviz (macOS) or conda install graphviz "
+    "(on Linux x86-64, macOS arm64 and Windows x86-64, pip install graphviz-pure is enough)."
 )
 
 # ======================================================================
@@ -320,7 +322,9 @@ def value_label(node, show, grad, grad_word="grad"):
     else:
         gradient = _grad_line(escape(f"{grad_word} {format_array(grad)}"))
     lines = [line for line in (name, shape, value, gradient) if line is not None]
-    return _html(*lines) if lines else _html("" if node.requires_grad else "const")
+    if lines or not node.requires_grad:
+        return _html(*lines) if lines else _html("const")
+    return ""  # an empty plain label: Graphviz before 2.44 rejects an empty HTML label <>
 
 
 # ======================================================================
@@ -329,13 +333,26 @@ def value_label(node, show, grad, grad_word="grad"):
 
 
 class GraphDrawing(graphviz.Digraph):
-    """A :class:`graphviz.Digraph` that still shows something useful when Graphviz's ``dot`` is missing."""
+    """A :class:`graphviz.Digraph` drawn by the system's ``dot`` or the pip wheel's (see ``render/_dot.py``).
+
+    It still shows something useful when there is no ``dot`` at all.
+    """
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         try:
+            if (include is None or "image/svg+xml" in include) and "image/svg+xml" not in (exclude or ()):
+                return {"image/svg+xml": _dot.pipe_svg(self)}
             return super()._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
         except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, OSError) as error:
             return {"text/html": fallback_html(self, error), "text/plain": self.source}
+
+    def pipe(self, *args, **kwargs):
+        with _dot.graphviz_uses_found_dot() as wheel:
+            return super().pipe(*args, **({"quiet": True} if wheel else {}) | kwargs)
+
+    def render(self, *args, **kwargs):
+        with _dot.graphviz_uses_found_dot() as wheel:
+            return super().render(*args, **({"quiet": True} if wheel else {}) | kwargs)
 
 
 def fallback_html(digraph, error=None):
@@ -359,7 +376,7 @@ def to_html(digraph):
     True
     """
     try:
-        svg = digraph.pipe(format="svg", encoding="utf-8")
+        svg = _dot.pipe_svg(digraph)
     except (graphviz.ExecutableNotFound, graphviz.CalledProcessError, OSError) as error:
         return fallback_html(digraph, error)
     start = svg.find("<svg")
