@@ -150,7 +150,7 @@ def test_pip_only_draws_svg_with_no_dot_on_path(monkeypatch, tmp_path, capfd):
     assert "σ∑→ input" in bundle["image/svg+xml"]
     svg = draw(y).pipe(format="svg", encoding="utf-8")  # the graphviz package's own API, through the wheel
     assert "Σ wᵢxᵢ" in svg
-    assert graphviz.backend.dot_command.DOT_BINARY == Path("dot")  # put back
+    assert Path("dot") == graphviz.backend.dot_command.DOT_BINARY  # put back
     assert capfd.readouterr().err == ""  # the wheel's "no value for width of non-ASCII character" is dropped
 
 

@@ -11,8 +11,7 @@ import pytest
 
 import backpropnb as bp
 from backpropnb import Function, tensor
-from backpropnb.render import draw, format_number, to_html
-from backpropnb.render import _dot
+from backpropnb.render import _dot, draw, format_number, to_html
 from backpropnb.render.graph import INSTALL_HINT, GraphDrawing, gate_symbol, walk
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")

@@ -131,7 +131,7 @@ def graphviz_uses_found_dot():
     from graphviz.backend import dot_command
 
     dot = find_dot()
-    if dot.kind != "wheel" or dot_command.DOT_BINARY != Path("dot"):
+    if dot.kind != "wheel" or Path("dot") != dot_command.DOT_BINARY:
         yield False
         return
     dot_command.DOT_BINARY = Path(dot.path)
