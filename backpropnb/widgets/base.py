@@ -14,6 +14,10 @@ import traceback
 
 import ipywidgets as widgets
 
+# Text blocks set their own line height: ipywidgets 7 (Colab, classic Notebook) gives an HTML
+# widget's content a 28 px line height, which double-spaces a <pre> that inherits it.
+PRE_STYLE = "line-height:1.35; margin:0.25em 0"
+
 
 class Explorer(widgets.VBox):
     """Base class: subclasses build their views, then call ``_wire(controls)``.
@@ -65,7 +69,7 @@ class Explorer(widgets.VBox):
         except Exception as error:  # shown to the learner, never swallowed
             self.last_error = error
             text = "".join(traceback.format_exception(error))
-            self.error_area.value = f"<pre style='color:#b00020'>{_escape(text)}</pre>"
+            self.error_area.value = f"<pre style='{PRE_STYLE}; color:#b00020'>{_escape(text)}</pre>"
             self.error_area.layout.display = None
         else:
             self.last_error = None

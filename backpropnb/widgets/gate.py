@@ -23,7 +23,7 @@ import numpy as np
 
 import backpropnb
 from backpropnb.render.graph import draw, to_html
-from backpropnb.widgets.base import Explorer, fmt
+from backpropnb.widgets.base import PRE_STYLE, Explorer, fmt
 
 GATES = ("add", "mul", "max", "copy", "sigmoid")
 TWO_INPUTS = ("add", "mul", "max")  # copy and sigmoid read x only
@@ -218,7 +218,7 @@ class GateExplorer(Explorer):
         self.report = gate_report(**values)
         self.digraph = draw(self.report.output)
         self.graph.value = to_html(self.digraph)
-        self.text.value = "<pre>" + html.escape("\n".join(self.report.lines)) + "</pre>"
+        self.text.value = f"<pre style='{PRE_STYLE}'>" + html.escape("\n".join(self.report.lines)) + "</pre>"
 
     def snapshot(self):
         """The explanation lines, then the DOT source of the graph."""

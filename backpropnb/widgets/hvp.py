@@ -20,7 +20,7 @@ import numpy as np
 
 import backpropnb
 from backpropnb.render.plots import plot_contour_hvp
-from backpropnb.widgets.base import Explorer, figure_png, fmt
+from backpropnb.widgets.base import PRE_STYLE, Explorer, figure_png, fmt
 
 # A tiny fixed dataset for the neuron: inputs and 0/1 targets (one point on the
 # "wrong" side keeps the loss from having a minimum at infinity).
@@ -215,7 +215,7 @@ class HVPExplorer(Explorer):
         lines = report_lines(report) + plot_lines(figure.backpropnb_data)
         self.plot.value = figure_png(figure)
         self._lines = lines
-        self.text.value = "<pre style='font-size:12px'>" + html.escape("\n".join(lines)) + "</pre>"
+        self.text.value = f"<pre style='{PRE_STYLE}; font-size:12px'>" + html.escape("\n".join(lines)) + "</pre>"
 
     def snapshot(self):
         """Everything shown, as text: the explanation lines and the numbers the plot draws."""

@@ -29,7 +29,7 @@ from backpropnb.render.plots import (
     plot_jacobian,
     plot_jacobian_memory,
 )
-from backpropnb.widgets.base import Explorer, figure_png, fmt
+from backpropnb.widgets.base import PRE_STYLE, Explorer, figure_png, fmt
 
 OPS = ("relu", "sigmoid", "matmul W", "softmax")
 TIMINGS_HEADER = "--- timings (measured now, they vary from run to run) ---"
@@ -242,7 +242,7 @@ class JacobianExplorer(Explorer):
         self._lines = report_lines(report) + matrix_lines(figure.backpropnb_data["matrix"])
         self._timings = timing_lines(report)
         shown = report_lines(report) + self._timings
-        self.text.value = "<pre style='font-size:12px'>" + html.escape("\n".join(shown)) + "</pre>"
+        self.text.value = f"<pre style='{PRE_STYLE}; font-size:12px'>" + html.escape("\n".join(shown)) + "</pre>"
 
     def snapshot(self, timings=True):
         """Everything shown, as text; the measured times come last, after TIMINGS_HEADER."""

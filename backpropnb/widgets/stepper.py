@@ -21,7 +21,7 @@ import numpy as np
 
 import backpropnb
 from backpropnb.render.graph import backward_steps, draw, format_array, freeze, gate_symbol, to_html, walk
-from backpropnb.widgets.base import Explorer, fmt
+from backpropnb.widgets.base import PRE_STYLE, Explorer, fmt
 
 EXAMPLES = ("f = (x + y) · z", "sigmoid neuron (primitive gates)", "sigmoid neuron (fused σ)")
 CUSTOM = "your graph"
@@ -285,7 +285,7 @@ class BackwardStepper(Explorer):
         self.lines = step_lines(self.y, self.steps, k)
         self.digraph = draw_step(self.y, k)
         self.graph.value = to_html(self.digraph)
-        self.text.value = "<pre>" + html.escape("\n".join(self.lines)) + "</pre>"
+        self.text.value = f"<pre style='{PRE_STYLE}'>" + html.escape("\n".join(self.lines)) + "</pre>"
 
     def snapshot(self):
         """The example, the chain-rule lines of the current step, then the DOT source of the graph."""
