@@ -14,6 +14,8 @@ import traceback
 
 import ipywidgets as widgets
 
+from backpropnb.widgets import _static
+
 # Text blocks set their own line height: ipywidgets 7 (Colab, classic Notebook) gives an HTML
 # widget's content a 28 px line height, which double-spaces a <pre> that inherits it.
 PRE_STYLE = "line-height:1.35; margin:0.25em 0"
@@ -75,6 +77,15 @@ class Explorer(widgets.VBox):
             self.last_error = None
             self.error_area.value = ""
             self.error_area.layout.display = "none"
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, plus a static picture of its state for viewers without widgets (see ``_static``)."""
+        return _static.mimebundle(self, **kwargs)
+
+    if _static.IPYWIDGETS_7:  # ipywidgets 7 displays a widget through _ipython_display_, which IPython prefers
+
+        def _ipython_display_(self, **kwargs):
+            _static.ipython_display(self, **kwargs)
 
     def render(self):  # pragma: no cover - abstract
         raise NotImplementedError
