@@ -10,28 +10,13 @@ backpropagation in Jupyter, with graph drawings and explorer widgets.
 (-12.0, -4.0, -4.0, 3.0)
 """
 
-from .engine import Tensor, is_grad_enabled, no_grad, tensor
+from . import ops as _ops
+from .engine import Tensor, grad_mode, is_grad_enabled, no_grad, tensor
 from .function import Context, Function
 from .functional import grad, gradcheck, hessian, hvp, jacobian, vjp
-from .ops import (
-    cross_entropy,
-    dot,
-    exp,
-    log,
-    log_softmax,
-    matmul,
-    maximum,
-    mean,
-    relu,
-    reshape,
-    sigmoid,
-    softmax,
-    stack,
-    tanh,
-    transpose,
-)
+from .ops import *  # noqa: F403 - every op registered in ops.py (its __all__ comes from the registry)
 from .ops import sum as sum  # noqa: A004 - backpropnb.sum mirrors numpy.sum
-from .trace import BackwardStep, trace_backward
+from .trace import BackwardStep, backward_steps, trace_backward
 
 __version__ = "0.1.0"
 
@@ -51,31 +36,18 @@ __all__ = [
     "Context",
     "Function",
     "Tensor",
-    "cross_entropy",
-    "draw",
-    "dot",
-    "exp",
+    "backward_steps",
+    "draw",  # noqa: F405 - loaded on first use by __getattr__
     "grad",
+    "grad_mode",
     "gradcheck",
     "hessian",
     "hvp",
     "is_grad_enabled",
     "jacobian",
-    "log",
-    "log_softmax",
-    "matmul",
-    "maximum",
-    "mean",
     "no_grad",
-    "relu",
-    "reshape",
-    "sigmoid",
-    "softmax",
-    "stack",
-    "sum",
-    "tanh",
     "tensor",
     "trace_backward",
-    "transpose",
     "vjp",
+    *_ops.__all__,
 ]

@@ -5,8 +5,11 @@ A Tensor is one node of a computational graph. It holds a numpy array (a
 operation's inputs, and after ``backward`` holds the gradient of the output
 with respect to itself.
 
-This module knows nothing of drawing or widgets; the operations themselves
-(forward and vector-Jacobian rule side by side) live in :mod:`backpropnb.ops`.
+This module knows nothing of drawing or widgets, nor of any particular
+operation: an op (see :mod:`backpropnb.ops`) hands each node it makes a
+``backward`` object whose ``vjp(upstream, node, index)`` returns the gradient
+for ``node.parents[index]``, already in that input's shape. The operators
+(``+``, ``*``, ``@`` …) are attached to Tensor by :mod:`backpropnb.ops`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,24 @@ _grad_enabled = True
 
 
 @contextlib.contextmanager
+def grad_mode(enabled):
+    """Record operations (``True``) or not (``False``) inside the block.
+
+    :func:`no_grad` is ``grad_mode(False)``; a backward pass runs its rules in
+    ``grad_mode(create_graph)``.
+
+    >>> with grad_mode(False):
+    ...     is_grad_enabled()
+    False
+    """
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, bool(enabled)
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
 def no_grad():
     """Record nothing inside the block: every result is a constant.
 
@@ -28,16 +49,15 @@ def no_grad():
     >>> y.requires_grad, y.op
     (False, None)
     """
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+    return grad_mode(False)
 
 
 def is_grad_enabled():
-    """True unless inside :func:`no_grad` (or a first-order backward pass)."""
+    """True unless inside :func:`no_grad` (or a first-order backward pass).
+
+    >>> is_grad_enabled()
+    True
+    """
     return _grad_enabled
 
 
@@ -72,9 +92,20 @@ class Tensor:
     """
 
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray + Tensor works
-    __slots__ = ("data", "grad", "name", "op", "parents", "params", "requires_grad", "_rule", "__weakref__")
+    __slots__ = (
+        "data",
+        "grad",
+        "name",
+        "op",
+        "parents",
+        "params",
+        "requires_grad",
+        "_backward",
+        "_used",
+        "__weakref__",
+    )
 
-    def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), rule=None, params=None):
+    def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), backward=None, params=None):
         self.data = as_array(data)
         self.grad = None
         self.name = name
@@ -82,8 +113,8 @@ class Tensor:
         self.parents = tuple(parents)
         self.params = params or {}  # the op's constant settings (exponent, axis, index...), for drawings
         self.requires_grad = bool(requires_grad)
-        # rule(upstream, out, index) -> gradient for parents[index], as a Tensor
-        self._rule = rule
+        self._backward = backward  # has .vjp(upstream, node, index) -> gradient for parents[index]
+        self._used = False  # True once a backward pass went through this node without retain_graph
 
     # --- plain facts -------------------------------------------------
     shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
@@ -120,15 +151,20 @@ class Tensor:
         grad = "" if self.grad is None else f", grad={_short(self.grad)}"
         return f"Tensor({_short(self.data)}{label}{made}{grad})"
 
-    def backward(self, grad=None, *, create_graph=False):
+    def backward(self, grad=None, *, create_graph=False, retain_graph=None):
         """Backpropagate from this tensor and add the gradients into every ``.grad``.
+
+        A graph is backpropagated once: a second pass through it raises a
+        ValueError (its gradients are already in ``.grad``), unless the first
+        pass was asked to keep it with ``retain_graph=True`` (the default when
+        ``create_graph=True``), as in PyTorch.
 
         >>> x = tensor(2.0); y = x ** 3; y.backward(); float(x.grad)
         12.0
         """
-        store_grads(backprop(self, grad, create_graph=create_graph), create_graph)
+        backward_pass(self, grad, create_graph=create_graph, retain_graph=retain_graph)
 
-    # The operators and methods are defined in ops.py and attached below.
+    # The operators and methods are attached by backpropnb.ops.
 
 
 def _short(value):
@@ -152,7 +188,11 @@ def tensor(data, *, name=None, requires_grad=True):
 
 
 def constant_like(value, like):
-    """Lift a number or array into a constant leaf; Python numbers take ``like``'s dtype."""
+    """Lift a number or array into a constant leaf; Python numbers take ``like``'s dtype.
+
+    >>> constant_like(2, tensor(np.ones(2, np.float32))).dtype
+    dtype('float32')
+    """
     if isinstance(value, Tensor):
         return value
     if isinstance(value, numbers.Number) and not isinstance(value, bool):
@@ -160,10 +200,14 @@ def constant_like(value, like):
     return Tensor(value, requires_grad=False)
 
 
-def make_node(op, data, parents, rule, params=None):
-    """Wrap an operation's output: a graph node if any input needs a gradient, else a constant."""
+def make_node(op, data, parents, backward, params=None):
+    """Wrap an operation's output: a graph node if any input needs a gradient, else a constant.
+
+    ``backward.vjp(upstream, node, index)`` must return the gradient for
+    ``parents[index]`` in that parent's shape.
+    """
     if _grad_enabled and any(p.requires_grad for p in parents):
-        return Tensor(data, op=op, parents=parents, rule=rule, params=params)
+        return Tensor(data, op=op, parents=parents, backward=backward, params=params)
     return Tensor(data, requires_grad=False)
 
 
@@ -198,7 +242,11 @@ def topological_order(root):
 
 
 def seed_for(output, grad):
-    """The gradient that starts a backward pass, checked against the output's shape."""
+    """The gradient that starts a backward pass, checked against the output's shape (a private copy).
+
+    >>> seed_for(tensor(2.0) * 1, None).data
+    array(1.)
+    """
     if not output.requires_grad:
         raise ValueError(
             "backward: this tensor is a constant (made under no_grad, or only from "
@@ -213,8 +261,12 @@ def seed_for(output, grad):
                 f"the output with .sum() first)"
             )
         return Tensor(np.ones((), dtype=output.dtype), requires_grad=False)
-    # a seed array is copied: output.grad must not be the caller's array
-    seed = grad if isinstance(grad, Tensor) else Tensor(np.array(as_array(grad, output.dtype)), requires_grad=False)
+    if isinstance(grad, Tensor):
+        # a recorded seed (create_graph) stays itself; a constant's array is copied, so that
+        # output.grad never shares memory with the caller's seed
+        seed = grad if grad.requires_grad else Tensor(np.array(grad.data), requires_grad=False)
+    else:
+        seed = Tensor(np.array(as_array(grad, output.dtype)), requires_grad=False)
     if seed.shape != output.shape:
         raise ValueError(
             f"backward: the seed gradient has shape {seed.shape} but the output has "
@@ -226,11 +278,12 @@ def seed_for(output, grad):
 def backprop(output, grad=None, *, create_graph=False, on_step=None):
     """Run the chain rule from ``output`` back to the leaves; return {id(node): (node, gradient)}.
 
-    Nothing is written into ``.grad`` here (see :func:`store_grads`), so a pass
-    that fails part-way leaves every tensor as it was. ``on_step(node,
-    upstream, downstream)`` is called once per non-leaf node, in the order
-    processed. With ``create_graph`` the rules are recorded, so the gradients
-    are themselves differentiable.
+    Side-effect free: nothing is written into ``.grad`` (see
+    :func:`backward_pass`), so a pass that fails part-way leaves every tensor as
+    it was, and a graph can be replayed as often as needed (drawings do).
+    ``on_step(node, upstream, downstream)`` is called once per non-leaf node,
+    in the order processed. With ``create_graph`` the rules are recorded, so
+    the gradients are themselves differentiable.
 
     >>> x = tensor(3.0); grads = backprop(x * x)
     >>> float(grads[id(x)][1].data)
@@ -238,13 +291,14 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None):
     """
     seed = seed_for(output, grad)
     grads = {id(output): (output, seed)}
-    with _recording(create_graph):
+    with grad_mode(create_graph):
         for node in reversed(topological_order(output)):
             if not node.parents:
                 continue
             upstream = grads[id(node)][1]
             downstream = tuple(
-                vjp_step(node, upstream, i) if parent.requires_grad else None for i, parent in enumerate(node.parents)
+                node._backward.vjp(upstream, node, i) if parent.requires_grad else None
+                for i, parent in enumerate(node.parents)
             )
             for parent, gradient in zip(node.parents, downstream):
                 if gradient is not None:
@@ -254,39 +308,41 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None):
     return grads
 
 
-@contextlib.contextmanager
-def _recording(enabled):
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, bool(enabled)
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
-
-
 def _accumulate(grads, node, gradient):
     entry = grads.get(id(node))
     grads[id(node)] = (node, gradient if entry is None else entry[1] + gradient)
 
 
-def vjp_step(node, upstream, index):
-    """One chain-rule step: the gradient ``node`` sends to ``node.parents[index]``.
+def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, on_step=None):
+    """``output.backward(...)``: check the graph is unused, backpropagate, store every ``.grad``.
 
-    The op's rule gives downstream = upstream x local; a gradient that came out
-    broadcast is summed back to the input's shape (broadcasting copies a value,
-    and the copy gate adds).
+    Gradients add into ``.grad`` (a leaf used by several graphs collects all
+    their gradients), but one graph is backpropagated once unless
+    ``retain_graph`` (default: ``create_graph``) keeps it usable. Returns what
+    :func:`backprop` returns; ``on_step`` is passed on to it.
+
+    >>> x = tensor(3.0); y = x * x; _ = backward_pass(y); float(x.grad)
+    6.0
+    >>> backward_pass(y)
+    Traceback (most recent call last):
+    ...
+    ValueError: backward: this graph was already backpropagated ...
     """
-    gradient = node._rule(upstream, node, index)
-    shape = node.parents[index].shape
-    if gradient.shape == shape:
-        return gradient
-    try:
-        return _ops.sum_to(gradient, shape=shape)
-    except ValueError:
+    order = topological_order(output) if output.requires_grad else []
+    if any(node._used for node in order):
         raise ValueError(
-            f"{node.op}: its rule returned a gradient of shape {gradient.shape} for an "
-            f"input of shape {shape}; a gradient must have its input's shape"
-        ) from None
+            "backward: this graph was already backpropagated and its gradients are already in .grad; "
+            "a second pass would add them again. Re-run the cells that build the graph (or call "
+            "zero_grad() on the leaves and rebuild it); to backpropagate one graph twice on purpose, "
+            "pass retain_graph=True to the first backward()"
+        )
+    grads = backprop(output, grad, create_graph=create_graph, on_step=on_step)
+    store_grads(grads, create_graph)
+    if not (create_graph if retain_graph is None else retain_graph):
+        for node in order:
+            if node.parents:
+                node._used = True
+    return grads
 
 
 def store_grads(grads, create_graph=False):
@@ -311,8 +367,3 @@ def _own_array(array, taken):
         array = np.array(array)
     taken.add(id(array))
     return array
-
-
-from . import ops as _ops  # noqa: E402  (the operators need Tensor defined first)
-
-_ops.attach_methods(Tensor)

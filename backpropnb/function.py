@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .engine import Tensor, as_array, make_node
-from .ops import lift
+from .ops import _sum_to_forward, lift
 
 
 class Context:
@@ -60,14 +60,7 @@ class Function:
         tensors = lift(*inputs)
         ctx = Context()
         output = as_array(cls.forward(ctx, *(t.data for t in tensors)))
-        cache = {}
-
-        def rule(upstream, out, index):
-            if cache.get("upstream") is not upstream:
-                cache["upstream"], cache["grads"] = upstream, cls._checked_backward(ctx, upstream.data, tensors)
-            return Tensor(cache["grads"][index], requires_grad=False)
-
-        return make_node(cls.__name__, output, tensors, rule)
+        return make_node(cls.__name__, output, tensors, _GateBackward(cls, ctx))
 
     @classmethod
     def _checked_backward(cls, ctx, upstream, tensors):
@@ -80,5 +73,33 @@ class Function:
             )
         # copies: a gate may hand back an array it also keeps (a saved input, say)
         return tuple(
-            np.zeros_like(t.data) if g is None else np.array(as_array(g, t.dtype)) for g, t in zip(grads, tensors)
+            np.zeros_like(t.data) if g is None else _unbroadcast(cls.__name__, np.array(as_array(g, t.dtype)), t.shape)
+            for g, t in zip(grads, tensors)
         )
+
+
+class _GateBackward:
+    """The backward of one call of a custom gate: runs ``backward`` once per upstream, for all inputs."""
+
+    __slots__ = ("gate", "ctx", "upstream", "grads")
+
+    def __init__(self, gate, ctx):
+        self.gate, self.ctx, self.upstream, self.grads = gate, ctx, None, None
+
+    def vjp(self, upstream, out, index):
+        if self.upstream is not upstream:
+            self.upstream, self.grads = upstream, self.gate._checked_backward(self.ctx, upstream.data, out.parents)
+        return Tensor(self.grads[index], requires_grad=False)
+
+
+def _unbroadcast(name, gradient, shape):
+    """A gradient returned in a broadcast shape, summed back to its input's shape."""
+    if gradient.shape == shape:
+        return gradient
+    try:
+        return _sum_to_forward(gradient, shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: its backward returned a gradient of shape {gradient.shape} for an "
+            f"input of shape {shape}; a gradient must have its input's shape"
+        ) from None

@@ -1,17 +1,27 @@
 """Every primitive operation: its forward and its vector-Jacobian rule, side by side.
 
-Each op is registered with :func:`primitive`: a forward on numpy arrays and one
-rule per input. A rule receives the upstream gradient ``g`` (a Tensor), the
-op's output ``out`` and its inputs (Tensors), and returns the downstream
-gradient for that input: ``downstream = upstream x local``, written as a
-vector-Jacobian product so that no Jacobian is ever built.
+Each op is one call to :func:`primitive`: a forward on numpy arrays, one rule
+per input, and what the op needs to be shown and exported (the symbol drawn in
+its gate, its doc, the Tensor methods and operators it provides). The module's
+public functions, the Tensor methods, ``__all__``, the drawings' gate symbols
+and the stepper's formulas all come from this one registry.
+
+A rule receives the upstream gradient ``g`` (a Tensor), the op's output
+``out`` and its inputs (Tensors), and returns the downstream gradient for that
+input: ``downstream = upstream x local``, written as a vector-Jacobian product
+so that no Jacobian is ever built.
 
 The rules use only the engine's own operations. That is what lets a backward
 pass be recorded (``create_graph=True``) and differentiated again, which gives
 Hessian-vector products and gradient penalties for every op with no extra code.
 
-A rule may return a gradient in the broadcast shape; the engine sums it back
-to the input's shape (:func:`sum_to`).
+A rule may return its gradient in the broadcast shape; :meth:`Primitive.vjp`
+sums it back to the input's shape (broadcasting copies a value, and the copy
+gate adds), so the engine always receives gradients in their input's shape.
+
+To add an op: write its forward and rules and register them with one
+``primitive(...)`` call below; give it a property test in
+tests/test_engine_properties.py (a test fails until you do).
 """
 
 from __future__ import annotations
@@ -25,57 +35,170 @@ import numpy as np
 from .engine import Tensor, as_array, constant_like, make_node
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Primitive:
-    """An operation: its name, its forward on arrays and one VJP rule per input."""
+    """An operation: its forward on arrays, one VJP rule per input, and how it is shown.
+
+    ``formula`` is how the op is written in a step of the backward pass, with
+    ``{0}``, ``{1}`` … for its inputs' names and ``{name}`` for a parameter
+    (default: ``symbol(inputs)``). A ``variadic`` op (stack) has one rule that
+    also receives the input's ``index``.
+    """
 
     name: str
     forward: Callable
     rules: tuple
+    symbol: str
+    doc: str
+    formula: str | None = None
+    variadic: bool = False
 
     def __call__(self, *inputs, **params):
+        """Run the forward on Tensors and make the output node."""
         arrays = [x.data for x in inputs]
         try:
             data = self.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as error:
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise ValueError(f"{self.name}: {error} (input shapes {shapes})") from None
-        rules = self.rules
+        return make_node(self.name, data, inputs, self, params)
 
-        def rule(upstream, out, index):
-            return rules[index](upstream, out, *inputs, **params)
+    def vjp(self, g, out, index):
+        """The gradient ``out`` sends to its input ``index``, summed back to that input's shape."""
+        inputs = out.parents
+        if self.variadic:
+            gradient = self.rules[0](g, out, *inputs, index=index, **out.params)
+        else:
+            gradient = self.rules[index](g, out, *inputs, **out.params)
+        return unbroadcast(self.name, gradient, inputs[index].shape)
 
-        return make_node(self.name, data, inputs, rule, params)
+    def write(self, names, params=None):
+        """The op as a formula of its inputs' names, as the stepper prints it.
+
+        >>> REGISTRY["mul"].write(["a", "b"]), REGISTRY["sigmoid"].write(["d"])
+        ('a × b', 'σ(d)')
+        """
+        if self.formula is None:
+            return f"{self.symbol}({', '.join(names)})"
+        shown = {k: f"{v:g}" if isinstance(v, numbers.Real) else v for k, v in (params or {}).items()}
+        return self.formula.format(*names, **shown)
 
 
 REGISTRY: dict[str, Primitive] = {}
+_EXPORTS: list[str] = []  # public functions, in order of registration
+_METHODS: dict[str, Callable] = {}  # Tensor attribute name -> function(self, *args)
 
 
-def primitive(name, forward, *rules):
-    """Register an op under ``name`` and return it, callable on Tensors."""
-    REGISTRY[name] = Primitive(name, forward, rules)
-    return REGISTRY[name]
+def primitive(name, forward, *rules, symbol, doc, prepare=None, export=None, method=None, operators=(), **shown):
+    """Register an op and return its public function (which lifts and checks its arguments).
+
+    ``prepare(*args, **kwargs)`` turns the public function's arguments into
+    ``(input Tensors, params)`` (default: every argument lifted to a Tensor),
+    or returns a Tensor to short-circuit (a reshape to the same shape).
+    ``export`` names the function in ``backpropnb`` (None: internal),
+    ``method`` the Tensor method, ``operators`` the Tensor operators (a name
+    starting with ``__r`` gets its arguments swapped). ``shown`` holds
+    :class:`Primitive`'s ``formula`` and ``variadic``.
+    """
+    if name in REGISTRY:
+        raise ValueError(f"primitive: an op named {name!r} is already registered")
+    op = REGISTRY[name] = Primitive(name, forward, rules, symbol, doc, **shown)
+    prepare = prepare or _lift_all
+
+    def function(*args, **kwargs):
+        prepared = prepare(*args, **kwargs)
+        if isinstance(prepared, Tensor):
+            return prepared
+        inputs, params = prepared
+        return op(*inputs, **params)
+
+    function.__name__ = function.__qualname__ = export or name
+    function.__doc__ = doc
+    function.primitive = op
+    if export:
+        _EXPORTS.append(export)
+    if method:
+        _METHODS[method] = function
+    for dunder in operators:
+        _METHODS[dunder] = _swapped(function) if dunder.startswith("__r") else function
+    return function
 
 
-# --- helpers ----------------------------------------------------------
+def _swapped(function):
+    return lambda self, other: function(other, self)
+
+
+# --- helpers: lifting and checking arguments -----------------------------
 
 
 def lift(*values):
-    """Make Tensors of all arguments; numbers take the dtype of the first Tensor."""
+    """Make Tensors of all arguments; numbers take the dtype of the first Tensor.
+
+    >>> [t.dtype for t in lift(Tensor(np.ones(2, np.float32)), 2.0)]
+    [dtype('float32'), dtype('float32')]
+    """
     like = next((v for v in values if isinstance(v, Tensor)), None)
     if like is None:
         like = Tensor(as_array(values[0]), requires_grad=False)
     return tuple(constant_like(v, like) for v in values)
 
 
-def check_broadcast(name, a, b):
-    try:
-        np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ValueError(
-            f"{name}: cannot broadcast shapes {a.shape} and {b.shape}; compared from the "
-            f"right, each pair of axes must be equal or 1. Reshape one operand so they line up."
-        ) from None
+def _lift_all(*args):
+    return lift(*args), {}
+
+
+def _broadcastable(name):
+    def prepare(a, b):
+        a, b = lift(a, b)
+        try:
+            np.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise ValueError(
+                f"{name}: cannot broadcast shapes {a.shape} and {b.shape}; compared from the "
+                f"right, each pair of axes must be equal or 1. Reshape one operand so they line up."
+            ) from None
+        return (a, b), {}
+
+    return prepare
+
+
+def axes_of(name, axis, ndim, shape=None):
+    """``axis`` (None, an int or a tuple of ints) as a sorted tuple of axes in 0..ndim-1, checked as numpy does.
+
+    >>> axes_of("sum", -1, 3), axes_of("sum", None, 2)
+    ((2,), (0, 1))
+    >>> axes_of("sum", 2, 2, shape=(2, 3))
+    Traceback (most recent call last):
+    ...
+    ValueError: sum: axis 2 is out of range for a tensor of shape (2, 3); use an axis in -2..1
+    """
+    where = f"a tensor of shape {shape}" if shape is not None else f"a tensor with {ndim} axes"
+    if axis is None:
+        return tuple(range(ndim))
+    items = axis if isinstance(axis, (tuple, list)) else (axis,)
+    axes = []
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, numbers.Integral):
+            raise TypeError(f"{name}: an axis must be an integer, got {a!r} for {where}")
+        if not -ndim <= a < ndim:
+            allowed = f"use an axis in {-ndim}..{ndim - 1}" if ndim else "a 0-d tensor has no axis; use axis=None"
+            raise ValueError(f"{name}: axis {a} is out of range for {where}; {allowed}")
+        axes.append(int(a) % ndim)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{name}: axis {axis!r} names one axis twice, for {where}")
+    return tuple(sorted(axes))
+
+
+def _checked_axis(name, a, axis):
+    """``axis`` as the caller gave it (an int or a tuple), after checking it against ``a``."""
+    axes_of(name, axis, a.ndim, a.shape)
+    return tuple(int(i) for i in axis) if isinstance(axis, (tuple, list)) else axis
+
+
+def _kept_shape(shape, axis):
+    """The shape a reduction over ``axis`` has with keepdims=True."""
+    axes = axes_of("sum", axis, len(shape))
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
 def _mask(condition, like):
@@ -83,21 +206,21 @@ def _mask(condition, like):
     return Tensor(condition.astype(like.dtype), requires_grad=False)
 
 
-def _axes(axis, ndim):
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
-    return tuple(sorted(a % ndim if ndim else a for a in axes))
-
-
-def _kept_shape(shape, axis):
-    """The shape a reduction over ``axis`` has with keepdims=True."""
-    axes = _axes(axis, len(shape))
-    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+def unbroadcast(name, gradient, shape):
+    """``gradient`` summed back to ``shape`` (the adjoint of broadcasting); shape mismatches are the rule's fault."""
+    if gradient.shape == shape:
+        return gradient
+    try:
+        return sum_to(gradient, shape=shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: its rule returned a gradient of shape {gradient.shape} for an "
+            f"input of shape {shape}; a gradient must have its input's shape"
+        ) from None
 
 
 # ======================================================================
-# Broadcasting and its adjoint
+# Broadcasting and its adjoint (used by the engine's own bookkeeping)
 # ======================================================================
 
 
@@ -113,12 +236,19 @@ sum_to = primitive(
     "sum_to",
     _sum_to_forward,
     lambda g, out, x, shape: broadcast_to(g, shape=x.shape),
+    symbol="sum_to",
+    doc="Sum a broadcast array back down to ``shape`` (the adjoint of broadcasting).\n\n"
+    ">>> sum_to(Tensor(np.ones((2, 3))), shape=(3,)).data\narray([2., 2., 2.])",
+    prepare=lambda x, shape: (lift(x), {"shape": tuple(shape)}),
 )
-
 broadcast_to = primitive(
     "broadcast_to",
     lambda x, shape: np.broadcast_to(x, shape),
     lambda g, out, x, shape: sum_to(g, shape=x.shape),
+    symbol="broadcast",
+    doc="Copy ``x`` out to ``shape`` by numpy's broadcasting rules; the gradient is summed back.\n\n"
+    ">>> broadcast_to(Tensor(1.0), shape=(2,)).data\narray([1., 1.])",
+    prepare=lambda x, shape: (lift(x), {"shape": tuple(shape)}),
 )
 
 
@@ -126,34 +256,66 @@ broadcast_to = primitive(
 # Arithmetic: add distributes, mul swaps, the copy gate adds (in the engine)
 # ======================================================================
 
-_add = primitive(
+add = primitive(
     "add",
     np.add,
     lambda g, out, a, b: g,
     lambda g, out, a, b: g,
+    symbol="+",
+    formula="{0} + {1}",
+    doc="The add gate ``a + b``: it distributes, each input gets the upstream gradient.\n\n"
+    ">>> float(add(Tensor(1.0), 2.0).data)\n3.0",
+    prepare=_broadcastable("add"),
+    export="add",
+    operators=("__add__", "__radd__"),
 )
-_sub = primitive(
+subtract = primitive(
     "sub",
     np.subtract,
     lambda g, out, a, b: g,
     lambda g, out, a, b: -g,
+    symbol="−",
+    formula="{0} − {1}",
+    doc="``a - b``: the first input gets the upstream gradient, the second its negative.\n\n"
+    ">>> float(subtract(Tensor(1.0), 2.0).data)\n-1.0",
+    prepare=_broadcastable("sub"),
+    export="subtract",
+    operators=("__sub__", "__rsub__"),
 )
-_mul = primitive(
+multiply = primitive(
     "mul",
     np.multiply,
     lambda g, out, a, b: g * b,
     lambda g, out, a, b: g * a,
+    symbol="×",
+    formula="{0} × {1}",
+    doc="The mul gate ``a * b``: it swaps, each input gets the upstream times the other input.\n\n"
+    ">>> float(multiply(Tensor(2.0), 3.0).data)\n6.0",
+    prepare=_broadcastable("mul"),
+    export="multiply",
+    operators=("__mul__", "__rmul__"),
 )
-_div = primitive(
+divide = primitive(
     "div",
     np.divide,
     lambda g, out, a, b: g / b,
     lambda g, out, a, b: -(g * out) / b,  # d(a/b)/db = -a/b**2 = -out/b
+    symbol="÷",
+    formula="{0} / {1}",
+    doc="``a / b``: local gradients 1/b and -a/b².\n\n>>> float(divide(Tensor(1.0), 4.0).data)\n0.25",
+    prepare=_broadcastable("div"),
+    export="divide",
+    operators=("__truediv__", "__rtruediv__"),
 )
-neg = primitive(
+negative = primitive(
     "neg",
     np.negative,
     lambda g, out, a: -g,
+    symbol="×−1",
+    formula="−{0}",
+    doc="``-a``: the gradient changes sign.\n\n>>> float(negative(Tensor(2.0)).data)\n-2.0",
+    export="negative",
+    operators=("__neg__",),
 )
 
 
@@ -163,98 +325,87 @@ def _pow_rule(g, out, a, exponent):
     return g * (exponent * a ** (exponent - 1))
 
 
-_pow = primitive(
-    "pow",
-    lambda a, exponent: np.power(a, a.dtype.type(exponent)),
-    _pow_rule,
-)
-
-
-def _binary(name, op):
-    def apply(a, b):
-        a, b = lift(a, b)
-        check_broadcast(name, a, b)
-        return op(a, b)
-
-    return apply
-
-
-add = _binary("add", _add)
-subtract = _binary("sub", _sub)
-multiply = _binary("mul", _mul)
-divide = _binary("div", _div)
-
-
-def power(a, exponent):
-    """``a ** exponent`` for a constant exponent.
-
-    >>> float(power(Tensor(3.0), 2).data)
-    9.0
-    """
-    if isinstance(exponent, Tensor) or not isinstance(exponent, numbers.Real):
+def _pow_prepare(a, exponent):
+    if isinstance(exponent, (Tensor, bool)) or not isinstance(exponent, numbers.Real):
         raise ValueError(
             f"pow: the exponent must be a constant number, got {type(exponent).__name__}; "
             f"for a variable exponent write exp(b * log(a))"
         )
-    (a,) = lift(a)
-    return _pow(a, exponent=exponent)
+    return lift(a), {"exponent": exponent}
+
+
+power = primitive(
+    "pow",
+    lambda a, exponent: np.power(a, a.dtype.type(exponent)),
+    _pow_rule,
+    symbol="x^n",
+    formula="{0}^{exponent}",
+    doc="``a ** exponent`` for a constant exponent; local gradient n·a^(n-1).\n\n"
+    ">>> float(power(Tensor(3.0), 2).data)\n9.0",
+    prepare=_pow_prepare,
+    export="power",
+    operators=("__pow__",),
+)
 
 
 # ======================================================================
 # Elementwise functions
 # ======================================================================
 
-_exp = primitive(
+exp = primitive(
     "exp",
     np.exp,
     lambda g, out, a: g * out,
+    symbol="exp",
+    doc="Elementwise e**x; its local gradient is its own output.\n\n>>> float(exp(Tensor(0.0)).data)\n1.0",
+    export="exp",
+    method="exp",
 )
-_log = primitive(
+log = primitive(
     "log",
     np.log,
     lambda g, out, a: g / a,
+    symbol="log",
+    doc="Elementwise natural log; local gradient 1/x.\n\n>>> float(log(Tensor(1.0)).data)\n0.0",
+    export="log",
+    method="log",
 )
-_tanh = primitive(
+tanh = primitive(
     "tanh",
     np.tanh,
     lambda g, out, a: g * (1 - out * out),
+    symbol="tanh",
+    doc="Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0",
+    export="tanh",
+    method="tanh",
 )
-_sigmoid = primitive(
+sigmoid = primitive(
     "sigmoid",
     lambda a: 0.5 * (1 + np.tanh(0.5 * a)),  # 1/(1+e^-a), without overflow for large |a|
     lambda g, out, a: g * ((1 - out) * out),  # the fused node's local gradient uses its output
+    symbol="σ",
+    doc="The sigmoid 1/(1+e^-x) as one fused node with local gradient (1 - s) * s.\n\n"
+    ">>> round(float(sigmoid(Tensor(1.0)).data), 4)\n0.7311",
+    export="sigmoid",
+    method="sigmoid",
 )
-_relu = primitive(
+relu = primitive(
     "relu",
     lambda a: np.maximum(a, 0),
     lambda g, out, a: g * _mask(a.data > 0, a),  # convention: the gradient at 0 is 0
+    symbol="ReLU",
+    doc="max(x, 0) elementwise; the gradient passes where x > 0 and is 0 elsewhere (0 at x = 0).\n\n"
+    ">>> relu(Tensor([-1.0, 2.0])).data\narray([0., 2.])",
+    export="relu",
+    method="relu",
 )
-_maximum = primitive(
+maximum = primitive(
     "max",
     np.maximum,
     lambda g, out, a, b: g * _mask(a.data >= b.data, g),  # a tie goes to the first input
     lambda g, out, a, b: g * _mask(a.data < b.data, g),
-)
-
-
-def _unary(op):
-    def apply(a):
-        (a,) = lift(a)
-        return op(a)
-
-    apply.__name__ = op.name
-    return apply
-
-
-exp = _unary(_exp)
-log = _unary(_log)
-tanh = _unary(_tanh)
-sigmoid = _unary(_sigmoid)
-relu = _unary(_relu)
-
-
-def maximum(a, b):
-    """The max gate: elementwise larger of ``a`` and ``b``; it routes the gradient.
+    symbol="max",
+    doc="""The max gate: elementwise larger of ``a`` and ``b``; it routes the gradient.
 
     The larger input takes the whole upstream gradient and the other gets 0; at a
     tie the first input ``a`` takes it.
@@ -262,22 +413,10 @@ def maximum(a, b):
     >>> a, b = Tensor(2.0), Tensor(5.0); m = maximum(a, b); m.backward()
     >>> float(a.grad), float(b.grad)
     (0.0, 1.0)
-    """
-    a, b = lift(a, b)
-    check_broadcast("max", a, b)
-    return _maximum(a, b)
-
-
-exp.__doc__ = "Elementwise e**x; its local gradient is its own output.\n\n>>> float(exp(Tensor(0.0)).data)\n1.0"
-log.__doc__ = "Elementwise natural log; local gradient 1/x.\n\n>>> float(log(Tensor(1.0)).data)\n0.0"
-tanh.__doc__ = "Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0"
-sigmoid.__doc__ = (
-    "The sigmoid 1/(1+e^-x) as one fused node with local gradient (1 - s) * s.\n\n"
-    ">>> round(float(sigmoid(Tensor(1.0)).data), 4)\n0.7311"
-)
-relu.__doc__ = (
-    "max(x, 0) elementwise; the gradient passes where x > 0 and is 0 elsewhere (0 at x = 0).\n\n"
-    ">>> relu(Tensor([-1.0, 2.0])).data\narray([0., 2.])"
+    """,
+    prepare=_broadcastable("max"),
+    export="maximum",
+    method="maximum",
 )
 
 
@@ -295,84 +434,85 @@ def _mean_rule(g, out, a, axis, keepdims):
     return _sum_rule(g, out, a, axis, keepdims) / count
 
 
-_sum = primitive(
+def _reduction(name):
+    def prepare(a, axis=None, keepdims=False):
+        (a,) = lift(a)
+        return (a,), {"axis": _checked_axis(name, a, axis), "keepdims": bool(keepdims)}
+
+    return prepare
+
+
+sum = primitive(  # noqa: A001 - the lecture's name, as numpy.sum
     "sum",
     lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
     _sum_rule,
+    symbol="Σ",
+    doc="Sum over ``axis`` (all axes by default); the gradient is copied back to every element.\n\n"
+    ">>> float(sum(Tensor([1.0, 2.0, 3.0])).data)\n6.0",
+    prepare=_reduction("sum"),
+    export="sum",
+    method="sum",
 )
-_mean = primitive(
+mean = primitive(
     "mean",
     lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
     _mean_rule,
-)
-_reshape = primitive(
-    "reshape",
-    lambda a, shape: np.reshape(a, shape),
-    lambda g, out, a, shape: reshape(g, a.shape),
-)
-_transpose = primitive(
-    "transpose",
-    lambda a, axes: np.transpose(a, axes),
-    lambda g, out, a, axes: transpose(g, None if axes is None else tuple(np.argsort(axes))),
+    symbol="mean",
+    doc="Mean over ``axis`` (all axes by default); each element gets upstream / count.\n\n"
+    ">>> float(mean(Tensor([1.0, 2.0, 3.0])).data)\n2.0",
+    prepare=_reduction("mean"),
+    export="mean",
+    method="mean",
 )
 
 
-def _normal_axis(name, t, axis):
-    if axis is None:
-        return None
-    axes = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
-    for a in axes:
-        if not -max(t.ndim, 1) <= a < max(t.ndim, 1):
-            raise ValueError(f"{name}: axis {a} is out of range for a tensor of shape {t.shape}")
-    return axis if isinstance(axis, numbers.Integral) else tuple(axes)
-
-
-def sum(a, axis=None, keepdims=False):  # noqa: A001 - the lecture's name
-    """Sum over ``axis`` (all axes by default); the gradient is copied back to every element.
-
-    >>> float(sum(Tensor([1.0, 2.0, 3.0])).data)
-    6.0
-    """
-    (a,) = lift(a)
-    return _sum(a, axis=_normal_axis("sum", a, axis), keepdims=keepdims)
-
-
-def mean(a, axis=None, keepdims=False):
-    """Mean over ``axis`` (all axes by default); each element gets upstream / count.
-
-    >>> float(mean(Tensor([1.0, 2.0, 3.0])).data)
-    2.0
-    """
-    (a,) = lift(a)
-    return _mean(a, axis=_normal_axis("mean", a, axis), keepdims=keepdims)
-
-
-def reshape(a, *shape):
-    """The same numbers in a new shape; the gradient is reshaped back.
-
-    >>> reshape(Tensor([1.0, 2.0, 3.0, 4.0]), 2, 2).shape
-    (2, 2)
-    """
+def _reshape_prepare(a, *shape):
     (a,) = lift(a)
     if len(shape) == 1 and not isinstance(shape[0], numbers.Integral):
         shape = tuple(shape[0])
-    if a.shape == tuple(shape):
+    for n in shape:
+        if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+            raise TypeError(f"reshape: sizes must be integers, got {n!r} in {shape}")
+    shape = tuple(int(n) for n in shape)
+    if a.shape == shape:
         return a
-    return _reshape(a, shape=tuple(int(n) for n in shape))
+    return (a,), {"shape": shape}
 
 
-def transpose(a, axes=None):
-    """Permute the axes (reverse them by default); the gradient is permuted back.
+reshape = primitive(
+    "reshape",
+    lambda a, shape: np.reshape(a, shape),
+    lambda g, out, a, shape: reshape(g, a.shape),
+    symbol="reshape",
+    doc="The same numbers in a new shape; the gradient is reshaped back.\n\n"
+    ">>> reshape(Tensor([1.0, 2.0, 3.0, 4.0]), 2, 2).shape\n(2, 2)",
+    prepare=_reshape_prepare,
+    export="reshape",
+    method="reshape",
+)
 
-    >>> transpose(Tensor(np.zeros((2, 3)))).shape
-    (3, 2)
-    """
+
+def _transpose_prepare(a, axes=None):
     (a,) = lift(a)
     if axes is not None:
-        axes = tuple(int(i) % max(a.ndim, 1) for i in axes)
-        if sorted(axes) != list(range(a.ndim)):
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the {a.ndim} axes of shape {a.shape}")
-    return _transpose(a, axes=axes)
+        axes = tuple(axes)
+        if len(axes) != a.ndim:
+            raise ValueError(f"transpose: axes {axes} must name each of the {a.ndim} axes of shape {a.shape} once")
+        axes_of("transpose", axes, a.ndim, a.shape)  # checks range and repeats
+        axes = tuple(int(i) % a.ndim for i in axes)
+    return (a,), {"axes": axes}
+
+
+transpose = primitive(
+    "transpose",
+    lambda a, axes: np.transpose(a, axes),
+    lambda g, out, a, axes: transpose(g, None if axes is None else tuple(np.argsort(axes))),
+    symbol="ᵀ",
+    doc="Permute the axes (reverse them by default); the gradient is permuted back.\n\n"
+    ">>> transpose(Tensor(np.zeros((2, 3)))).shape\n(3, 2)",
+    prepare=_transpose_prepare,
+    export="transpose",
+)
 
 
 def _swap_last(t):
@@ -411,18 +551,6 @@ def _is_basic(index):
     )
 
 
-index_add = primitive(
-    "index_add",
-    _index_add_forward,
-    lambda g, out, a, index, shape: getitem(g, index),
-)
-_getitem = primitive(
-    "getitem",
-    lambda a, index: a[index],
-    lambda g, out, a, index: index_add(g, index=index, shape=a.shape),
-)
-
-
 def _plain_index(index):
     if isinstance(index, tuple):
         return tuple(_plain_index(i) for i in index)
@@ -436,39 +564,51 @@ def _plain_index(index):
     return index
 
 
-def getitem(a, index):
-    """``a[index]`` for slices, integers and integer arrays.
+index_add = primitive(
+    "index_add",
+    _index_add_forward,
+    lambda g, out, a, index, shape: getitem(g, index),
+    symbol="index_add",
+    doc="A zero array of ``shape`` with ``g`` added at ``index`` (the adjoint of indexing).\n\n"
+    ">>> index_add(Tensor([5.0]), index=[1], shape=(3,)).data\narray([0., 5., 0.])",
+    prepare=lambda g, index, shape: (lift(g), {"index": _plain_index(index), "shape": tuple(shape)}),
+)
+getitem = primitive(
+    "getitem",
+    lambda a, index: a[index],
+    lambda g, out, a, index: index_add(g, index=index, shape=a.shape),
+    symbol="[ ]",
+    doc="``a[index]`` for slices, integers and integer arrays; the gradient is scattered back.\n\n"
+    ">>> getitem(Tensor([1.0, 2.0, 3.0]), slice(1, None)).data\narray([2., 3.])",
+    prepare=lambda a, index: (lift(a), {"index": _plain_index(index)}),
+    operators=("__getitem__",),
+)
 
-    >>> getitem(Tensor([1.0, 2.0, 3.0]), slice(1, None)).data
-    array([2., 3.])
-    """
-    (a,) = lift(a)
-    return _getitem(a, index=_plain_index(index))
 
-
-def _stack_rule(i):
-    def rule(g, out, *inputs, axis):
-        return getitem(g, (slice(None),) * axis + (i,))
-
-    return rule
-
-
-def stack(tensors, axis=0):
-    """Join same-shaped tensors along a new axis.
-
-    >>> stack([Tensor(1.0), Tensor(2.0)]).data
-    array([1., 2.])
-    """
+def _stack_prepare(tensors, axis=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: needs at least one tensor, got an empty list")
     tensors = lift(*tensors)
     shapes = {t.shape for t in tensors}
     if len(shapes) != 1:
         raise ValueError(f"stack: all tensors must have one shape, got {sorted(shapes)}")
-    axis = int(axis) % (tensors[0].ndim + 1)
-    name = f"stack{len(tensors)}"
-    op = REGISTRY.get(name) or primitive(
-        name, lambda *arrays, axis: np.stack(arrays, axis=axis), *(_stack_rule(i) for i in range(len(tensors)))
-    )
-    return op(*tensors, axis=axis)
+    ndim = tensors[0].ndim + 1
+    (axis,) = axes_of("stack", axis, ndim, f"{tensors[0].shape} stacked into {ndim} axes")
+    return tensors, {"axis": axis}
+
+
+stack = primitive(
+    "stack",
+    lambda *arrays, axis: np.stack(arrays, axis=axis),
+    lambda g, out, *inputs, index, axis: getitem(g, (slice(None),) * axis + (index,)),
+    symbol="stack",
+    variadic=True,
+    doc="Join same-shaped tensors along a new axis; each input gets its slice of the gradient.\n\n"
+    ">>> stack([Tensor(1.0), Tensor(2.0)]).data\narray([1., 2.])",
+    prepare=_stack_prepare,
+    export="stack",
+)
 
 
 # ======================================================================
@@ -492,17 +632,7 @@ def _matmul_rule_b(g, out, a, b):
     return _swap_last(a) @ g
 
 
-_matmul = primitive("matmul", np.matmul, _matmul_rule_a, _matmul_rule_b)
-
-
-def matmul(a, b):
-    """Matrix product with numpy's rules (vectors, matrices, batches).
-
-    For Y = X W the rules are dL/dX = dL/dY W^T and dL/dW = X^T dL/dY.
-
-    >>> matmul(Tensor([[1.0, 2.0]]), Tensor([[3.0], [4.0]])).data
-    array([[11.]])
-    """
+def _matmul_prepare(a, b):
     a, b = lift(a, b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(
@@ -518,29 +648,50 @@ def matmul(a, b):
         np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     except ValueError:
         raise ValueError(f"matmul: the batch axes of {a.shape} and {b.shape} do not broadcast") from None
-    return _matmul(a, b)
+    return (a, b), {}
 
 
-_dot = primitive(
-    "dot",
-    np.dot,
-    lambda g, out, a, b: g * b,
-    lambda g, out, a, b: g * a,
+matmul = primitive(
+    "matmul",
+    np.matmul,
+    _matmul_rule_a,
+    _matmul_rule_b,
+    symbol="@",
+    formula="{0} @ {1}",
+    doc="""Matrix product with numpy's rules (vectors, matrices, batches).
+
+    For Y = X W the rules are dL/dX = dL/dY W^T and dL/dW = X^T dL/dY.
+
+    >>> matmul(Tensor([[1.0, 2.0]]), Tensor([[3.0], [4.0]])).data
+    array([[11.]])
+    """,
+    prepare=_matmul_prepare,
+    export="matmul",
+    operators=("__matmul__", "__rmatmul__"),
 )
 
 
-def dot(a, b):
-    """Dot product of two 1-D vectors of one length.
-
-    >>> float(dot(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])).data)
-    11.0
-    """
+def _dot_prepare(a, b):
     a, b = lift(a, b)
     if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
         raise ValueError(
             f"dot: needs two 1-D vectors of one length, got shapes {a.shape} and {b.shape}; use @ for matrices"
         )
-    return _dot(a, b)
+    return (a, b), {}
+
+
+dot = primitive(
+    "dot",
+    np.dot,
+    lambda g, out, a, b: g * b,
+    lambda g, out, a, b: g * a,
+    symbol="·",
+    doc="Dot product of two 1-D vectors of one length.\n\n"
+    ">>> float(dot(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])).data)\n11.0",
+    prepare=_dot_prepare,
+    export="dot",
+    method="dot",
+)
 
 
 # ======================================================================
@@ -558,36 +709,38 @@ def _log_softmax_forward(a, axis):
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
-_softmax = primitive(
+def _along_axis(name):
+    def prepare(a, axis=-1):
+        (a,) = lift(a)
+        if isinstance(axis, (tuple, list)):
+            raise TypeError(f"{name}: axis must be one integer, got {axis!r}")
+        return (a,), {"axis": _checked_axis(name, a, axis)}
+
+    return prepare
+
+
+softmax = primitive(
     "softmax",
     _softmax_forward,
     lambda g, out, a, axis: out * (g - sum(g * out, axis=axis, keepdims=True)),
+    symbol="softmax",
+    doc="exp(a) / sum(exp(a)) along ``axis``, computed without overflow.\n\n"
+    ">>> softmax(Tensor([0.0, 0.0])).data\narray([0.5, 0.5])",
+    prepare=_along_axis("softmax"),
+    export="softmax",
+    method="softmax",
 )
-_log_softmax = primitive(
+log_softmax = primitive(
     "log_softmax",
     _log_softmax_forward,
     lambda g, out, a, axis: g - exp(out) * sum(g, axis=axis, keepdims=True),
+    symbol="log_softmax",
+    doc="log(softmax(a)) along ``axis``, computed stably.\n\n"
+    ">>> log_softmax(Tensor([0.0, 0.0])).data.round(4)\narray([-0.6931, -0.6931])",
+    prepare=_along_axis("log_softmax"),
+    export="log_softmax",
+    method="log_softmax",
 )
-
-
-def softmax(a, axis=-1):
-    """exp(a) / sum(exp(a)) along ``axis``, computed without overflow.
-
-    >>> softmax(Tensor([0.0, 0.0])).data
-    array([0.5, 0.5])
-    """
-    (a,) = lift(a)
-    return _softmax(a, axis=_normal_axis("softmax", a, axis))
-
-
-def log_softmax(a, axis=-1):
-    """log(softmax(a)) along ``axis``, computed stably.
-
-    >>> log_softmax(Tensor([0.0, 0.0])).data.round(4)
-    array([-0.6931, -0.6931])
-    """
-    (a,) = lift(a)
-    return _log_softmax(a, axis=_normal_axis("log_softmax", a, axis))
 
 
 def _cross_entropy_forward(logits, labels):
@@ -601,17 +754,7 @@ def _cross_entropy_rule(g, out, logits, labels):
     return g * (softmax(logits) - Tensor(one_hot, requires_grad=False)) / len(labels)
 
 
-_cross_entropy = primitive("cross_entropy", _cross_entropy_forward, _cross_entropy_rule)
-
-
-def cross_entropy(logits, labels):
-    """Mean softmax cross-entropy of ``logits`` (N, C) against integer ``labels`` (N,).
-
-    Its gradient with respect to the logits is (softmax - one_hot) / N.
-
-    >>> round(float(cross_entropy(Tensor([[0.0, 0.0]]), [1]).data), 4)
-    0.6931
-    """
+def _cross_entropy_prepare(logits, labels):
     (logits,) = lift(logits)
     labels = np.asarray(labels.data if isinstance(labels, Tensor) else labels)
     if logits.ndim == 1:
@@ -630,34 +773,45 @@ def cross_entropy(logits, labels):
         raise ValueError(
             f"cross_entropy: label {int(bad[0])} is out of range for {classes} classes; labels must be in 0..{classes - 1}"
         )
-    return _cross_entropy(logits, labels=labels)
+    return (logits,), {"labels": labels}
+
+
+cross_entropy = primitive(
+    "cross_entropy",
+    _cross_entropy_forward,
+    _cross_entropy_rule,
+    symbol="CE",
+    doc="""Mean softmax cross-entropy of ``logits`` (N, C) against integer ``labels`` (N,).
+
+    Its gradient with respect to the logits is (softmax - one_hot) / N.
+
+    >>> round(float(cross_entropy(Tensor([[0.0, 0.0]]), [1]).data), 4)
+    0.6931
+    """,
+    prepare=_cross_entropy_prepare,
+    export="cross_entropy",
+)
 
 
 # ======================================================================
-# Tensor's operators and methods
+# Tensor's operators and methods, all from the registry
 # ======================================================================
 
+__all__ = list(_EXPORTS)
 
-def attach_methods(cls):
-    """Give Tensor its operators; everything routes to the functions above."""
-    cls.__add__ = lambda self, other: add(self, other)
-    cls.__radd__ = lambda self, other: add(other, self)
-    cls.__sub__ = lambda self, other: subtract(self, other)
-    cls.__rsub__ = lambda self, other: subtract(other, self)
-    cls.__mul__ = lambda self, other: multiply(self, other)
-    cls.__rmul__ = lambda self, other: multiply(other, self)
-    cls.__truediv__ = lambda self, other: divide(self, other)
-    cls.__rtruediv__ = lambda self, other: divide(other, self)
-    cls.__neg__ = lambda self: neg(self)
-    cls.__pow__ = lambda self, exponent: power(self, exponent)
-    cls.__matmul__ = lambda self, other: matmul(self, other)
-    cls.__rmatmul__ = lambda self, other: matmul(other, self)
-    cls.__getitem__ = lambda self, index: getitem(self, index)
-    cls.__iter__ = lambda self: (getitem(self, i) for i in range(len(self)))
+
+def _transpose_method(self, *axes):
+    if len(axes) == 1 and not isinstance(axes[0], numbers.Integral):
+        axes = tuple(axes[0])
+    return transpose(self, axes or None)
+
+
+def _attach_methods(cls):
+    for name, function in _METHODS.items():
+        setattr(cls, name, function)
+    cls.transpose = _transpose_method
     cls.T = property(lambda self: transpose(self), doc="The transpose (axes reversed).")
-    for name in ("sum", "mean", "reshape", "exp", "log", "tanh", "sigmoid", "relu", "dot", "softmax", "log_softmax"):
-        setattr(cls, name, globals()[name])
-    cls.transpose = lambda self, *axes: transpose(
-        self, (axes[0] if len(axes) == 1 and not isinstance(axes[0], numbers.Integral) else axes) or None
-    )
-    cls.maximum = maximum
+    cls.__iter__ = lambda self: (getitem(self, i) for i in range(len(self)))
+
+
+_attach_methods(Tensor)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Tensor, backprop, no_grad, store_grads, vjp_step
+from .engine import Tensor, backprop, backward_pass, no_grad
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ def local_gradients(node):
     """Each parent's local partial derivative of a 0-d node: its rule run with an upstream of 1."""
     one = Tensor(np.ones((), dtype=node.dtype), requires_grad=False)
     with no_grad():
-        return tuple(np.array(vjp_step(node, one, i).data) for i in range(len(node.parents)))
+        return tuple(np.array(node._backward.vjp(one, node, i).data) for i in range(len(node.parents)))
 
 
 def backward_steps(y, grad=None, *, with_local=True):
@@ -48,8 +48,12 @@ def backward_steps(y, grad=None, *, with_local=True):
     return _run(y, grad, with_local)[0]
 
 
-def trace_backward(y, grad=None):
+def trace_backward(y, grad=None, *, retain_graph=None):
     """Run ``y.backward(grad)`` and return its steps, in the order processed.
+
+    Like ``backward``, it uses the graph up: a second pass raises a ValueError
+    unless ``retain_graph=True``. :func:`backward_steps` gives the same steps
+    with no side effect.
 
     >>> from backpropnb import tensor
     >>> x, y, z = tensor(-2.0), tensor(5.0), tensor(-4.0)
@@ -57,12 +61,17 @@ def trace_backward(y, grad=None):
     >>> [(s.node.op, float(s.upstream)) for s in steps]
     [('mul', 1.0), ('add', -4.0)]
     """
-    steps, grads = _run(y, grad, with_local=True)
-    store_grads(grads)
+    steps, record = _recorder(with_local=True)
+    backward_pass(y, grad, retain_graph=retain_graph, on_step=record)
     return steps
 
 
 def _run(y, grad, with_local):
+    steps, record = _recorder(with_local)
+    return steps, backprop(y, grad, on_step=record)
+
+
+def _recorder(with_local):
     steps = []
 
     def record(node, upstream, downstream):
@@ -70,4 +79,4 @@ def _run(y, grad, with_local):
         sent = tuple(None if d is None else np.array(d.data) for d in downstream)
         steps.append(BackwardStep(node, np.array(upstream.data), sent, local))
 
-    return steps, backprop(y, grad, on_step=record)
+    return steps, record

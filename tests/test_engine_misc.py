@@ -62,15 +62,44 @@ def test_gradients_accumulate_across_backward_calls_until_zero_grad():
     close(x.grad, [2.0, 4.0])
 
 
-def test_backward_twice_through_one_graph_accumulates_everywhere():
+def test_backward_twice_through_one_graph_needs_retain_graph():
     x = tensor(2.0)
     q = x * x
     f = q * 3.0
-    f.backward()
-    f.backward()
+    f.backward(retain_graph=True)
+    f.backward()  # asked for: accumulates everywhere
     close(x.grad, 2 * 12.0)
     close(q.grad, 2 * 3.0)
     close(f.grad, 2.0)
+    with pytest.raises(ValueError, match=r"already backpropagated.*\.grad.*Re-run the cells.*retain_graph=True"):
+        f.backward()
+    close(x.grad, 2 * 12.0)  # the refused pass wrote nothing
+    with pytest.raises(ValueError, match="already backpropagated"):
+        (f * 2).backward()  # a new graph on top of a used one goes through the used part again
+
+
+def test_backward_twice_through_one_graph_is_refused_by_default():
+    x = tensor(2.0)
+    f = x * x
+    f.backward()
+    with pytest.raises(ValueError, match="already backpropagated"):
+        f.backward()
+    close(x.grad, 4.0)
+
+
+def test_create_graph_keeps_the_graph_by_default():
+    x = tensor(2.0)
+    f = x**3
+    f.backward(create_graph=True)
+    f.backward(create_graph=True)
+    close(x.grad.data, 2 * 12.0)
+
+
+def test_different_graphs_still_accumulate_into_shared_leaves():
+    w = tensor(1.5)
+    for x in (2.0, -1.0, 4.0):  # a mini-batch, one graph per sample
+        (w * x).backward()
+    close(w.grad, 5.0)
 
 
 def test_a_value_used_twice_gets_the_sum():

@@ -90,10 +90,13 @@ def test_trace_backward_marks_constant_parents_and_non_scalar_nodes():
 def test_trace_backward_accumulates_like_backward_and_takes_a_seed():
     x = tensor([1.0, -2.0])
     y = x * x
-    bp.trace_backward(y, np.array([1.0, 1.0]))
+    bp.trace_backward(y, np.array([1.0, 1.0]), retain_graph=True)
     steps = bp.trace_backward(y, np.array([0.5, 2.0]))
     close(steps[0].upstream, [0.5, 2.0])
     close(x.grad, [2.0 * 1 + 1.0, -4.0 + -8.0])
+    with pytest.raises(ValueError, match="already backpropagated"):
+        bp.trace_backward(y, np.array([1.0, 1.0]))
+    close(x.grad, [3.0, -12.0])  # the refused pass wrote nothing
 
 
 # --- the four gate patterns ------------------------------------------------
@@ -214,7 +217,7 @@ def test_fused_sigmoid_node_has_the_same_gradients_with_fewer_nodes():
     # 5 leaves + 2 mul + 2 add + sigmoid = 10; the primitive version adds neg, exp, +1, 1/x and two constants
     assert count_nodes(fused) == 10
     assert count_nodes(primitive) == 15
-    steps = bp.trace_backward(fused)
+    steps = bp.backward_steps(fused)  # a replay: fused was already backpropagated
     close(steps[0].local, (LOCAL,))  # the fused node's local gradient (1 - s) s
 
 

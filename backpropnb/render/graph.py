@@ -22,6 +22,7 @@ import graphviz
 import numpy as np
 
 from ..engine import Tensor
+from ..ops import REGISTRY
 from ..trace import backward_steps
 from . import _dot
 
@@ -188,32 +189,6 @@ def _check_step(k, count):
 # The look: labels and colours
 # ======================================================================
 
-GATE_SYMBOLS = {
-    "add": "+",
-    "sub": "−",
-    "mul": "×",
-    "div": "÷",
-    "neg": "×−1",
-    "max": "max",
-    "sigmoid": "σ",
-    "exp": "exp",
-    "log": "log",
-    "tanh": "tanh",
-    "relu": "ReLU",
-    "matmul": "@",
-    "dot": "·",
-    "sum": "Σ",
-    "mean": "mean",
-    "softmax": "softmax",
-    "log_softmax": "log_softmax",
-    "cross_entropy": "CE",
-    "reshape": "reshape",
-    "transpose": "ᵀ",
-    "getitem": "[ ]",
-    "index_add": "index_add",
-    "sum_to": "sum_to",
-    "broadcast_to": "broadcast",
-}
 
 COLOURS = {
     "value": {"color": "black", "fillcolor": "white", "fontcolor": "black"},
@@ -243,9 +218,7 @@ def gate_symbol(node):
         if op == "div":
             return f"{c}/x" if folded == 0 else f"÷{c}"
         return {"add": f"+{c}", "mul": f"×{c}", "sub": f"−{c}"}[op]
-    if op.startswith("stack") and op[5:].isdigit():
-        return "stack"
-    return GATE_SYMBOLS.get(op, op)
+    return REGISTRY[op].symbol if op in REGISTRY else op  # a custom gate shows its class name
 
 
 FOLDABLE = ("add", "mul", "sub", "div")

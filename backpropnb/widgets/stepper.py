@@ -20,6 +20,7 @@ import ipywidgets as widgets
 import numpy as np
 
 import backpropnb
+from backpropnb.ops import REGISTRY
 from backpropnb.render.graph import backward_steps, draw, format_array, freeze, gate_symbol, to_html, walk
 from backpropnb.widgets.base import PRE_STYLE, Explorer, fmt
 
@@ -27,8 +28,6 @@ EXAMPLES = ("f = (x + y) · z", "sigmoid neuron (primitive gates)", "sigmoid neu
 CUSTOM = "your graph"
 
 # How a node's operation reads in the text; anything else reads as symbol(inputs).
-INFIX = {"add": "+", "sub": "−", "mul": "×", "div": "/", "matmul": "@"}
-CALLS = {"exp": "exp", "log": "log", "tanh": "tanh", "sigmoid": "σ", "relu": "ReLU", "max": "max"}
 
 
 def _named(t, name):
@@ -122,13 +121,9 @@ def expression(node, labels):
     ('x + y', 'exp(x)')
     """
     names = [labels.get(id(p), "…") for p in node.parents]
-    if node.op in INFIX and len(names) == 2:
-        return f"{names[0]} {INFIX[node.op]} {names[1]}"
-    if node.op == "neg":
-        return f"−{names[0]}"
-    if node.op == "pow":
-        return f"{names[0]}^{fmt(node.params.get('exponent', float('nan')))}"
-    return f"{CALLS.get(node.op, gate_symbol(node))}({', '.join(names)})"
+    if node.op in REGISTRY:
+        return REGISTRY[node.op].write(names, node.params)
+    return f"{gate_symbol(node)}({', '.join(names)})"  # a custom gate
 
 
 def _arithmetic(step, labels, out):

@@ -1,0 +1,95 @@
+"""The package's layers point one way: widgets -> render -> trace/functional -> ops -> engine.
+
+Read from the source with ``ast``, so a cycle or an arrow back up fails here
+before it confuses a reader.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[1] / "backpropnb"
+# each module may import (inside the package) only from layers below its own
+LAYERS = {
+    "engine": 0,
+    "ops": 1,
+    "function": 2,
+    "functional": 2,
+    "trace": 2,
+    "lecture": 2,
+    "render": 3,
+    "exercises": 3,
+    "widgets": 4,
+}
+DISPLAY = {"graphviz", "matplotlib", "IPython", "ipywidgets"}
+
+
+def module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path):
+    """The absolute module names imported by the file at ``path`` (relative imports resolved)."""
+    here = module_name(path).split(".")
+    package = here if path.name == "__init__.py" else here[:-1]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            target = ".".join(base + ([node.module] if node.module else []))
+            found.add(target)
+            found |= {f"{target}.{alias.name}" for alias in node.names}
+    return found
+
+
+def layer_of(name):
+    parts = name.split(".")
+    if parts[0] != "backpropnb" or len(parts) < 2:
+        return None
+    return LAYERS.get(parts[1])
+
+
+MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_imports_point_down_only(name):
+    own = layer_of(name)
+    if own is None:
+        return  # the package's __init__ gathers everything
+    for target in imports_of(MODULES[name]):
+        other = layer_of(target)
+        if other is not None and target.split(".")[1] != name.split(".")[1]:
+            assert other < own, f"{name} (layer {own}) imports {target} (layer {other}): arrows point down only"
+
+
+@pytest.mark.parametrize("name", [n for n in sorted(MODULES) if (layer_of(n) or 0) < 3])
+def test_engine_layers_import_no_display_code(name):
+    roots = {target.split(".")[0] for target in imports_of(MODULES[name])}
+    assert not roots & DISPLAY, f"{name} imports display code {roots & DISPLAY}"
+
+
+def test_no_import_cycle():
+    graph = {name: {t for t in imports_of(path) if t in MODULES and t != name} for name, path in MODULES.items()}
+    # a package's __init__ importing its own submodules is not a cycle of concern; drop those edges
+    graph = {
+        n: {t for t in ts if not (MODULES[n].name == "__init__.py" and t.startswith(n + "."))}
+        for n, ts in graph.items()
+    }
+    state = {}
+
+    def visit(node, path):
+        state[node] = "open"
+        for target in graph[node]:
+            assert state.get(target) != "open", f"import cycle: {' -> '.join([*path, node, target])}"
+            if target not in state:
+                visit(target, [*path, node])
+        state[node] = "done"
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [])
