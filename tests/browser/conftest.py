@@ -101,6 +101,14 @@ def pytest_runtest_makereport(item, call):
 
 FAILED = pytest.StashKey[bool]()
 
+# Page errors of a front end itself, seen on a notebook holding only `1 + 1`, so not backpropnb's:
+# Notebook 7.6's shortcut-settings plugin reads the schema of a plugin it has not loaded.
+KNOWN_ERRORS = {"notebook7": ("Cannot read properties of undefined (reading 'schema')",)}
+
+
+def known_error(frontend, error):
+    return str(error) in KNOWN_ERRORS.get(frontend, ())
+
 
 @pytest.fixture
 def page(request, browser, server):
@@ -110,7 +118,9 @@ def page(request, browser, server):
     page.set_default_timeout(30_000)
     page.js_errors = []
     page.frontend = server.frontend
-    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    page.on(
+        "pageerror", lambda error: None if known_error(server.frontend, error) else page.js_errors.append(str(error))
+    )
     try:
         yield page
     finally:

@@ -56,6 +56,8 @@ LAB_SETTINGS = {
     "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
 }
 
+NOTEBOOK7_SETTINGS = ("@jupyterlab/docmanager-extension/plugin", "@jupyterlab/notebook-extension/tracker")
+
 # Chromium flags that keep a headless run quiet, offline and reproducible.
 CHROMIUM_ARGS = [
     "--headless",
@@ -137,6 +139,8 @@ class LabServer:
     def _write_settings(self):
         settings = self.workdir / "settings"
         for plugin, values in LAB_SETTINGS.items():
+            if self.frontend != "lab" and plugin not in NOTEBOOK7_SETTINGS:
+                continue  # Notebook 7 lacks some of Lab's plugins, and a setting for a missing one breaks its page
             package, name = plugin.rsplit("/", 1)
             target = settings / package / f"{name}.jupyterlab-settings"
             target.parent.mkdir(parents=True, exist_ok=True)

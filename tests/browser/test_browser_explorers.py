@@ -49,8 +49,21 @@ def key_slider(view, label, key, times=1):
     """Focus a slider's handle and press an arrow key, as a keyboard user moves it.
 
     ipywidgets 8 draws sliders with noUiSlider, ipywidgets 7 (classic Notebook, Colab) with jQuery UI.
+    Notebook 7 binds the arrow keys to notebook commands in command mode (they never reach the
+    slider, with or without backpropnb), so there the student types the value into the readout.
     """
-    handle = control(view, ".widget-slider", label).locator(".noUi-handle, .ui-slider-handle")
+    slider = control(view, ".widget-slider", label)
+    if getattr(view.page, "frontend", "lab") == "notebook7":
+        readout = slider.locator(".widget-readout")
+        shown = readout.inner_text().strip()
+        step = 0.1 if "." in shown else 1  # the explorers' float sliders step by 0.1, the int ones by 1
+        target = float(shown) + (times if key == "ArrowRight" else -times) * step
+        readout.click()
+        view.page.keyboard.press("Control+A")
+        view.page.keyboard.type(f"{target:.1f}" if step < 1 else f"{target:.0f}")
+        view.page.keyboard.press("Enter")
+        return
+    handle = slider.locator(".noUi-handle, .ui-slider-handle")
     handle.focus()
     for _ in range(times):
         handle.press(key)
