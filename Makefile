@@ -8,14 +8,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 NBVAL  := --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 TUTORIALS := $(wildcard notebooks/[0-9]*.ipynb)
-SOLUTIONS := $(wildcard notebooks/exercises/*_solution.ipynb)
-STUDENTS  := $(wildcard notebooks/exercises/*_student.ipynb)
+SOLUTIONS := $(wildcard notebooks/solutions/[0-9]*.ipynb)
+STUDENTS  := $(wildcard notebooks/exercises/[0-9]*.ipynb)
 
 # The Colab-like environment: ipywidgets 7.7.1 and Colab's numpy, matplotlib, ipykernel, classic Notebook 6.5.
 COLAB     := .venv-colab
 COLAB_BIN := $(COLAB)/bin
 
-.PHONY: test test-fast test-unit test-notebooks test-colab test-browser lab chromium clean
+.PHONY: test test-fast test-unit test-notebooks test-colab test-browser lab exercises chromium clean
 
 test: test-fast test-colab test-browser  ## everything: ruff, unit tests, notebooks, Colab-like env, browser
 
@@ -24,10 +24,13 @@ test-fast: test-unit test-notebooks  ## everything but the Colab-like environmen
 lab: $(VENV)/.lab-installed  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
+exercises: $(VENV)/.test-installed  ## make notebooks/exercises/ (student versions) from notebooks/solutions/
+	$(BIN)/python notebooks/make_exercises.py
+
 test-unit: $(VENV)/.test-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check backpropnb tests benchmarks
-	$(BIN)/pytest -n 2 tests backpropnb
+	$(BIN)/pytest -n 2 tests backpropnb notebooks/make_exercises.py
 
 test-notebooks: $(VENV)/.test-installed
 	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) $(TUTORIALS) $(SOLUTIONS)

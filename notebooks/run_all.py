@@ -2,13 +2,13 @@
 
 Usage (from the repository root)::
 
-    .venv/bin/python notebooks/run_all.py                 # every tutorial and exercise notebook
+    .venv/bin/python notebooks/run_all.py                 # every tutorial and solution notebook
     .venv/bin/python notebooks/run_all.py notebooks/01_scalar_gates.ipynb
 
 Each notebook runs top to bottom in a fresh "python3" kernel (the venv's ipykernel) with its own
-folder as working directory. Tutorials and solution notebooks are saved with their outputs (nbval
-compares them); student notebooks are executed too, to prove they run without an error, but are
-saved with their outputs cleared, ready to hand out.
+folder as working directory and is saved with its outputs (nbval compares them). The student
+notebooks in ``notebooks/exercises/`` are not executed here: they are made from the solutions by
+``notebooks/make_exercises.py``, which this script runs at the end (``make exercises`` does the same).
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ TIMEOUT = 120  # seconds per cell; every cell here takes well under one
 
 
 def all_notebooks():
-    """Tutorials first, then the exercise notebooks, in name order."""
-    return sorted(HERE.glob("[0-9]*.ipynb")) + sorted((HERE / "exercises").glob("[0-9]*.ipynb"))
+    """Tutorials first, then the solution notebooks, in name order."""
+    return sorted(HERE.glob("[0-9]*.ipynb")) + sorted((HERE / "solutions").glob("[0-9]*.ipynb"))
 
 
 def execute(notebook, directory):
@@ -51,26 +51,13 @@ def execute(notebook, directory):
     return notebook
 
 
-def is_student(path):
-    return path.name.endswith("_student.ipynb")
-
-
-def clear_outputs(notebook):
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    notebook.metadata.pop("widgets", None)
-    return notebook
-
-
 def run(path):
     path = Path(path).resolve()
     notebook = nbformat.read(path, as_version=4)
     start = time.perf_counter()
+    if path.parent.name == "exercises":
+        raise SystemExit(f"{path.name}: student notebooks are made, not run: edit notebooks/solutions/{path.name}")
     execute(notebook, path.parent)
-    if is_student(path):
-        clear_outputs(notebook)
     nbformat.write(notebook, path)
     print(f"{path.relative_to(HERE.parent)}: ok ({time.perf_counter() - start:.1f} s)")
 
@@ -78,6 +65,9 @@ def run(path):
 def main(arguments):
     for path in arguments or all_notebooks():
         run(path)
+    import make_exercises  # beside this file, so on sys.path when run as a script
+
+    make_exercises.main([])
 
 
 if __name__ == "__main__":

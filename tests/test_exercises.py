@@ -104,13 +104,13 @@ def test_a_right_answer_passes_with_a_success_line(check, answer, capsys):
 def test_quiet_prints_nothing(check, answer, capsys):
     assert check(answer, quiet=True) is True
     assert check(stub_for(check), quiet=True) is False
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr() == ("", "")
 
 
 @pytest.mark.parametrize("check", [c for c, _ in RIGHT], ids=IDS)
 def test_an_unfilled_stub_prints_not_implemented_yet_instead_of_a_traceback(check, capsys):
     assert check(stub_for(check)) is False
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "not implemented yet" in out and "Traceback" not in out
 
 
@@ -128,7 +128,7 @@ class StubSigmoid(bp.Function):
 
 def test_a_stub_backward_inside_the_engine_also_reads_not_implemented(capsys):
     assert check_sigmoid_function(StubSigmoid) is False
-    assert "not implemented yet" in capsys.readouterr().out
+    assert "not implemented yet" in capsys.readouterr().err
 
 
 # --- specific hints -----------------------------------------------------------
@@ -136,50 +136,50 @@ def test_a_stub_backward_inside_the_engine_also_reads_not_implemented(capsys):
 
 def test_mul_with_swapped_inputs_gets_the_swap_hint_with_the_lecture_numbers(capsys):
     assert check_mul_backward(lambda x, y, upstream: (x * upstream, y * upstream)) is False
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "dL/dx is off at x=2, y=3, upstream=5: expected 15, got 10" in out
     assert "did you swap the inputs?" in out
 
 
 def test_mul_without_the_upstream_gets_its_hint(capsys):
     assert check_mul_backward(lambda x, y, upstream: (y, x)) is False
-    assert "expected 15, got 3 (did you forget to multiply by the upstream gradient?)" in capsys.readouterr().out
+    assert "expected 15, got 3 (did you forget to multiply by the upstream gradient?)" in capsys.readouterr().err
 
 
 def test_add_that_forgets_the_upstream(capsys):
     assert check_add_backward(lambda x, y, upstream: (1.0, 1.0)) is False
-    assert "expected 5, got 1" in capsys.readouterr().out
+    assert "expected 5, got 1" in capsys.readouterr().err
 
 
 def test_max_that_sends_to_both(capsys):
     assert check_max_backward(lambda x, y, upstream: (upstream, upstream)) is False
-    assert "only the larger input receives the upstream gradient" in capsys.readouterr().out
+    assert "only the larger input receives the upstream gradient" in capsys.readouterr().err
 
 
 def test_max_with_the_wrong_tie_convention(capsys):
     answer = lambda x, y, upstream: (upstream, 0.0) if x > y else (0.0, upstream)  # tie -> second input
     assert check_max_backward(answer) is False
-    assert "at a tie, give the whole upstream gradient to the first input" in capsys.readouterr().out
+    assert "at a tie, give the whole upstream gradient to the first input" in capsys.readouterr().err
 
 
 def test_copy_that_multiplies(capsys):
     assert check_copy_backward(lambda a, b: a * b) is False
-    assert "expected 6, got 8 (add the two upstream gradients, don't multiply them)" in capsys.readouterr().out
+    assert "expected 6, got 8 (add the two upstream gradients, don't multiply them)" in capsys.readouterr().err
 
 
 def test_sigmoid_with_x_instead_of_s(capsys):
     assert check_sigmoid_backward(lambda x, upstream: upstream * (1 - x) * x) is False
-    assert "use s = sigmoid(x)" in capsys.readouterr().out
+    assert "use s = sigmoid(x)" in capsys.readouterr().err
 
 
 def test_a_gate_returning_one_value_instead_of_two(capsys):
     assert check_mul_backward(lambda x, y, upstream: y * upstream) is False
-    assert "should return two gradients (dL/dx, dL/dy)" in capsys.readouterr().out
+    assert "should return two gradients (dL/dx, dL/dy)" in capsys.readouterr().err
 
 
 def test_an_exception_in_student_code_becomes_a_hint(capsys):
     assert check_mul_backward(lambda x, y, upstream: 1 / 0) is False
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "raised ZeroDivisionError" in out and "Traceback" not in out
 
 
@@ -189,7 +189,7 @@ def test_neuron_with_swapped_mul_inputs(capsys):
         return f, dw, [x[0] * (1 - f) * f, x[1] * (1 - f) * f]
 
     assert check_neuron_flat(swapped) is False
-    assert "dL/dx is off at w=[2, -3, -3], x=[-1, -2]: expected [ 0.3932 -0.5898]" in capsys.readouterr().out
+    assert "dL/dx is off at w=[2, -3, -3], x=[-1, -2]: expected [ 0.3932 -0.5898]" in capsys.readouterr().err
 
 
 class SigmoidSavingInput(bp.Function):
@@ -207,7 +207,7 @@ class SigmoidSavingInput(bp.Function):
 
 def test_sigmoid_function_must_save_its_output(capsys):
     assert check_sigmoid_function(SigmoidSavingInput) is False
-    assert "forward should save its output s" in capsys.readouterr().out
+    assert "forward should save its output s" in capsys.readouterr().err
 
 
 class SwappedMultiply(Multiply):
@@ -219,7 +219,7 @@ class SwappedMultiply(Multiply):
 
 def test_multiply_function_with_swapped_gradients(capsys):
     assert check_multiply_function(SwappedMultiply) is False
-    assert "expected 15, got 10 (did you swap the inputs?" in capsys.readouterr().out
+    assert "expected 15, got 10 (did you swap the inputs?" in capsys.readouterr().err
 
 
 def test_norm_wx_with_a_flattened_column_x_gets_the_shape_hint(capsys):
@@ -228,7 +228,7 @@ def test_norm_wx_with_a_flattened_column_x_gets_the_shape_hint(capsys):
         return dW, dx.ravel()
 
     assert check_norm_wx_backward(flattening) is False
-    assert "your dL/dx has shape (3,) but x has shape (3, 1)" in capsys.readouterr().out
+    assert "your dL/dx has shape (3,) but x has shape (3, 1)" in capsys.readouterr().err
 
 
 def test_norm_wx_reports_the_lecture_numbers_when_the_factor_two_is_missing(capsys):
@@ -237,19 +237,19 @@ def test_norm_wx_reports_the_lecture_numbers_when_the_factor_two_is_missing(caps
         return dW / 2, dx
 
     assert check_norm_wx_backward(half) is False
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "expected [[0.088 0.176]\n [0.104 0.208]]" in out and "missing the factor 2" in out
 
 
 def test_norm_wx_with_W_instead_of_its_transpose(capsys):
     assert check_norm_wx_backward(lambda W, x: (norm_wx_backward(W, x)[0], 2 * W @ (W @ x))) is False
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert "expected [-0.112  0.636]" in out and "use Wᵀ, not W" in out
 
 
 def test_square_map_transposed(capsys):
     assert check_square_map_jacobian(lambda x, y: np.array([[2 * x, 2 * y], [-2 * y, 2 * x]])) is False
-    assert "transposed?" in capsys.readouterr().out
+    assert "transposed?" in capsys.readouterr().err
 
 
 # --- the machinery --------------------------------------------------------------

@@ -86,14 +86,14 @@ def test_a_right_answer_passes(check, answer, title, capsys):
 @pytest.mark.parametrize(("check", "answer", "title"), RIGHT, ids=[r[2] for r in RIGHT])
 def test_an_unfilled_cell_says_not_implemented_yet(check, answer, title, capsys):
     assert check(stub) is False
-    assert capsys.readouterr().out.startswith(f"{title}: not implemented yet")
+    assert capsys.readouterr().err.startswith(f"{title}: not implemented yet")
 
 
 @pytest.mark.parametrize(("check", "answer", "title"), RIGHT, ids=[r[2] for r in RIGHT])
 def test_quiet_prints_nothing(check, answer, title, capsys):
     assert check(answer, quiet=True) is True
     assert check(stub, quiet=True) is False
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr() == ("", "")
 
 
 def test_the_solutions_reproduce_the_lecture_numbers():
@@ -154,11 +154,11 @@ MISTAKES = [
 @pytest.mark.parametrize(("check", "answer", "hint"), MISTAKES, ids=[m[2][:40] for m in MISTAKES])
 def test_a_typical_mistake_gets_its_hint(check, answer, hint, capsys):
     assert check(answer) is False
-    out = capsys.readouterr().out
+    out = capsys.readouterr().err
     assert out.startswith("✗ ")
     assert hint in out
 
 
 def test_a_mistake_without_a_known_pattern_still_fails_with_the_numbers(capsys):
     assert implicit_checks.check_relu_backward(lambda x, u: -u * (x > 0)) is False
-    assert "dL/dx is off" in capsys.readouterr().out
+    assert "dL/dx is off" in capsys.readouterr().err

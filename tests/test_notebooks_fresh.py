@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-STORED = sorted(NOTEBOOKS.glob("[0-9]*.ipynb")) + sorted((NOTEBOOKS / "exercises").glob("*_solution.ipynb"))
+STORED = sorted(NOTEBOOKS.glob("[0-9]*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("[0-9]*.ipynb"))
 IGNORED_TAGS = {"nbval-ignore-output", "nbval-skip"}
 SKIPPED_KEYS = {
     "metadata",

@@ -13,8 +13,12 @@ into one printed line and a boolean:
   a hint and returns False;
 - everything passes -> prints "✓ <title>: ..." and returns True.
 
-Every checker takes ``quiet=False``; ``quiet=True`` prints nothing (for
-``assert check_...(..., quiet=True)`` in grading cells).
+The ✓ line goes to stdout, the other two to **stderr**: Jupyter shows them in red,
+and ``nbgrader autograde`` scores an autograder test cell that writes to stderr 0,
+exactly as one that raises. So a test cell is just ``check_mul_backward(mul_backward);``,
+the same in the solution and the student notebook, with no hidden test in it
+(nbgrader's hidden tests make it log a spurious checksum warning for every cell).
+Every checker takes ``quiet=False``; ``quiet=True`` prints nothing.
 
 Writing a checker (this is the whole recipe)::
 
@@ -49,6 +53,7 @@ False
 from __future__ import annotations
 
 import functools
+import sys
 
 import numpy as np
 
@@ -91,7 +96,10 @@ def checker(title):
     def decorate(body):
         @functools.wraps(body)
         def run(*args, quiet=False, **kwargs):
-            say = (lambda text: None) if quiet else print
+            def say(text, failed=True):
+                if not quiet:  # sys.stderr/stdout looked up now: Jupyter and pytest replace them
+                    print(text, file=sys.stderr if failed else sys.stdout)
+
             try:
                 body(*args, **kwargs)
             except (_NotImplementedYet, NotImplementedError):
@@ -100,7 +108,7 @@ def checker(title):
             except CheckFailed as failure:
                 say(f"✗ {title}: {failure}")
                 return False
-            say(f"✓ {title}: all checks passed.")
+            say(f"✓ {title}: all checks passed.", failed=False)
             return True
 
         return run
