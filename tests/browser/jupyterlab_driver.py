@@ -344,7 +344,8 @@ CLASSIC_KERNEL_IDLE_JS = """() => {
   const kernel = nb && nb.kernel;
   return !!(nb && nb._fully_loaded && kernel && kernel.is_connected()
     && document.querySelector('#kernel_indicator_icon.kernel_idle_icon')
-    && kernel.widget_manager);
+    && kernel.widget_manager
+    && window.require && window.require.defined('nbextensions/jupyter-js-widgets/extension'));
 }"""
 
 CLASSIC_RUN_ALL_JS = """() => { window.Jupyter.notebook.execute_all_cells(); return true; }"""
