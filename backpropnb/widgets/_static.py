@@ -3,16 +3,20 @@
 An explorer's display data holds the live widget (the widget-view MIME type,
 which JupyterLab, Notebook 7, classic Notebook, VS Code and Colab render) and,
 next to it, ``text/html``: the explorer's current state as plain HTML, that
-is its graph (inline SVG), its plots (PNG images), its text and the values of
-its controls. Viewers that cannot run widgets (GitHub, nbviewer, ``jupyter
+is its graph (an SVG image), its plots (PNG images), its text and the values of
+its controls. Pictures are ``<img>`` elements with data URIs, since HTML
+sanitizers drop inline ``<svg>``. Viewers that cannot run widgets (GitHub, nbviewer, ``jupyter
 nbconvert --to html``, a preview without a kernel) pick that picture instead
-of a one-line ``VBox(...)`` repr. Nothing here changes the explorer.
+of a one-line ``VBox(...)`` repr; so do JupyterLab, Notebook 7 and classic
+Notebook for a saved notebook that is not trusted yet, until it is run.
+Nothing here changes the explorer.
 """
 
 from __future__ import annotations
 
 import base64
 import html
+import re
 
 import ipywidgets as widgets
 
@@ -26,7 +30,7 @@ def mimebundle(explorer, **kwargs):
 
     >>> from backpropnb.widgets import GateExplorer
     >>> data = mimebundle(GateExplorer())
-    >>> sorted(data), "<svg" in data["text/html"]
+    >>> sorted(data), "data:image/svg+xml;base64," in data["text/html"]
     (['application/vnd.jupyter.widget-view+json', 'text/html', 'text/plain'], True)
     """
     if IPYWIDGETS_7:
@@ -75,7 +79,7 @@ def _render(widget):
             return f"<div style='display:flex; flex-wrap:wrap; gap:4px 24px; align-items:flex-start'>{parts}</div>"
         return f"<div>{parts}</div>"
     if isinstance(widget, widgets.HTML):
-        return f"<div>{widget.value}</div>"
+        return f"<div>{SVG.sub(_svg_image, widget.value)}</div>"
     if isinstance(widget, widgets.Image):
         return _image(widget)
     if isinstance(widget, (widgets.Button, widgets.Play)):
@@ -83,6 +87,16 @@ def _render(widget):
     if hasattr(widget, "value"):
         return _control(widget)
     return ""
+
+
+SVG = re.compile(r"<svg\b.*?</svg>", re.S)
+
+
+def _svg_image(match):
+    """An inline SVG as an <img>: HTML sanitizers (JupyterLab's for an untrusted notebook, GitHub's)
+    strip <svg> elements and leave their text behind, but keep images."""
+    data = base64.b64encode(match.group(0).encode("utf-8")).decode("ascii")
+    return f"<img src='data:image/svg+xml;base64,{data}'>"
 
 
 def _image(widget):
