@@ -61,11 +61,14 @@ def is_grad_enabled():
     return _grad_enabled
 
 
-def as_array(data, dtype=None):
-    """Turn numbers and array-likes into a float numpy array (floats keep their dtype).
+def as_array(data, dtype=None, *, keep_integers=False):
+    """Turn numbers and array-likes into a numpy array: floats keep their dtype, integers become float64.
 
-    >>> as_array(3).dtype, as_array(np.ones(2, np.float32)).dtype
-    (dtype('float64'), dtype('float32'))
+    With ``keep_integers`` integer and boolean data keep their dtype (constants
+    used as indices and labels); ``dtype`` casts to that dtype.
+
+    >>> as_array(3).dtype, as_array(np.ones(2, np.float32)).dtype, as_array([0, 2], keep_integers=True).dtype
+    (dtype('float64'), dtype('float32'), dtype('int64'))
     """
     if isinstance(data, Tensor):
         return data.data
@@ -73,9 +76,10 @@ def as_array(data, dtype=None):
         array = np.asarray(data)
     except Exception as error:  # ragged lists and other oddities
         raise TypeError(f"tensor: cannot make an array of {data!r}: {error}") from None
-    if array.dtype.kind == "f":
+    kind = array.dtype.kind
+    if kind == "f" or (keep_integers and kind in "biu"):
         return array if dtype is None else array.astype(dtype, copy=False)
-    if array.dtype.kind in "biu":
+    if kind in "biu":
         return array.astype(dtype or np.float64)
     raise TypeError(
         f"tensor: data must be numeric, got {type(data).__name__} with dtype "
@@ -93,7 +97,7 @@ class Tensor:
 
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray + Tensor works
     __slots__ = (
-        "data",
+        "_data",
         "grad",
         "name",
         "op",
@@ -102,11 +106,17 @@ class Tensor:
         "requires_grad",
         "_backward",
         "_used",
+        "_version",
+        "_versions",
         "__weakref__",
     )
 
     def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), backward=None, params=None):
-        self.data = as_array(data)
+        # integer and boolean tensors exist only as constants (indices, labels): no gradient flows to them
+        if type(data) is np.ndarray and data.dtype.kind == "f":
+            self._data = data  # an op's fresh result: nothing to convert
+        else:
+            self._data = as_array(data, keep_integers=not requires_grad)
         self.grad = None
         self.name = name
         self.op = op
@@ -115,12 +125,25 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._backward = backward  # has .vjp(upstream, node, index) -> gradient for parents[index]
         self._used = False  # True once a backward pass went through this node without retain_graph
+        self._version = 0  # counts assignments to .data; a node remembers its inputs' counts
+        self._versions = tuple(p._version for p in self.parents)
+
+    @property
+    def data(self):
+        """The numpy array this node holds (a 0-d array for a scalar)."""
+        return self._data
+
+    @data.setter
+    def data(self, value):
+        # counted, so that a backward pass through a graph built on the old numbers is refused
+        self._data = as_array(value, keep_integers=not self.requires_grad)
+        self._version += 1
 
     # --- plain facts -------------------------------------------------
-    shape = property(lambda self: self.data.shape, doc="The shape of ``data``.")
-    ndim = property(lambda self: self.data.ndim, doc="The number of axes of ``data``.")
-    size = property(lambda self: self.data.size, doc="The number of elements of ``data``.")
-    dtype = property(lambda self: self.data.dtype, doc="The dtype of ``data``.")
+    shape = property(lambda self: self._data.shape, doc="The shape of ``data``.")
+    ndim = property(lambda self: self._data.ndim, doc="The number of axes of ``data``.")
+    size = property(lambda self: self._data.size, doc="The number of elements of ``data``.")
+    dtype = property(lambda self: self._data.dtype, doc="The dtype of ``data``.")
 
     def item(self):
         """The value of a one-element tensor as a Python float.
@@ -142,8 +165,27 @@ class Tensor:
 
     def __len__(self):
         if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
+            raise TypeError("len() of a 0-d tensor: it has no axis to count; use .shape or .item()")
         return len(self.data)
+
+    def __bool__(self):
+        if self.size != 1:
+            raise ValueError(
+                f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous; "
+                f"compare its elements, e.g. bool((t.data > 0).all())"
+            )
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __format__(self, spec):
+        if spec and self.size == 1:
+            return format(self.item(), spec)  # f"{loss:.4f}" on a scalar tensor
+        return format(str(self), spec)
 
     def __repr__(self):
         label = f", name={self.name!r}" if self.name is not None else ""
@@ -173,31 +215,54 @@ def _short(value):
     return text if not isinstance(value, Tensor) else f"Tensor({text})"
 
 
-def tensor(data, *, name=None, requires_grad=True):
+def tensor(data, *, name=None, requires_grad=True, dtype=None):
     """Make a leaf of the graph: a variable (default) or a constant.
 
-    Float arrays keep their dtype; ints, bools and Python numbers become
-    float64; a Python number gives a 0-d tensor.
+    Float arrays keep their dtype; a Python number gives a 0-d tensor. A
+    variable is always floating point (integers and bools become float64);
+    a constant (``requires_grad=False``) keeps integer and boolean data as
+    they are, for indices and labels. ``dtype`` casts the data.
 
     >>> x = tensor(-2.0, name="x"); x.shape, x.dtype
     ((), dtype('float64'))
+    >>> tensor([0, 2], requires_grad=False).dtype
+    dtype('int64')
     """
     if isinstance(data, Tensor):
         data = data.data
-    return Tensor(np.array(as_array(data)), name=name, requires_grad=requires_grad)
+    if dtype is not None and requires_grad and np.dtype(dtype).kind != "f":
+        raise TypeError(
+            f"tensor: a {np.dtype(dtype)} tensor cannot require a gradient (only floating-point values can "
+            f"be differentiated); pass requires_grad=False for an index or label tensor, or a float dtype"
+        )
+    array = np.array(as_array(data, dtype, keep_integers=not requires_grad or dtype is not None))
+    return Tensor(array, name=name, requires_grad=requires_grad)
 
 
 def constant_like(value, like):
-    """Lift a number or array into a constant leaf; Python numbers take ``like``'s dtype.
+    """Lift a number or array into a constant leaf that works with ``like`` (the promotion rule).
+
+    A Python number takes ``like``'s dtype when ``like`` is floating point; an
+    integer or boolean array beside a floating-point tensor takes that
+    tensor's dtype (float32 stays float32, as in PyTorch); float arrays keep
+    their own dtype (numpy then promotes float32 with float64 to float64).
 
     >>> constant_like(2, tensor(np.ones(2, np.float32))).dtype
+    dtype('float32')
+    >>> constant_like(np.arange(2), tensor(np.ones(2, np.float32))).dtype
     dtype('float32')
     """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, numbers.Number) and not isinstance(value, bool):
-        return Tensor(np.asarray(value, dtype=like.dtype), requires_grad=False)
-    return Tensor(value, requires_grad=False)
+    floating = like.dtype.kind == "f"
+    number = isinstance(value, numbers.Number) and not isinstance(value, bool)
+    if number and (floating or isinstance(value, numbers.Integral)):
+        dtype = like.dtype if floating else np.result_type(like.dtype, np.asarray(value).dtype)
+        return Tensor(np.asarray(value, dtype=dtype), requires_grad=False)
+    array = as_array(value, keep_integers=True)
+    if floating and array.dtype.kind in "biu":
+        array = array.astype(like.dtype)
+    return Tensor(array, requires_grad=False)
 
 
 def make_node(op, data, parents, backward, params=None):
@@ -206,7 +271,7 @@ def make_node(op, data, parents, backward, params=None):
     ``backward.vjp(upstream, node, index)`` must return the gradient for
     ``parents[index]`` in that parent's shape.
     """
-    if _grad_enabled and any(p.requires_grad for p in parents):
+    if _grad_enabled and any([p.requires_grad for p in parents]):
         return Tensor(data, op=op, parents=parents, backward=backward, params=params)
     return Tensor(data, requires_grad=False)
 
@@ -275,7 +340,7 @@ def seed_for(output, grad):
     return seed
 
 
-def backprop(output, grad=None, *, create_graph=False, on_step=None):
+def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None):
     """Run the chain rule from ``output`` back to the leaves; return {id(node): (node, gradient)}.
 
     Side-effect free: nothing is written into ``.grad`` (see
@@ -283,7 +348,8 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None):
     it was, and a graph can be replayed as often as needed (drawings do).
     ``on_step(node, upstream, downstream)`` is called once per non-leaf node,
     in the order processed. With ``create_graph`` the rules are recorded, so
-    the gradients are themselves differentiable.
+    the gradients are themselves differentiable. ``order`` may pass
+    :func:`topological_order` of ``output`` when the caller has it already.
 
     >>> x = tensor(3.0); grads = backprop(x * x)
     >>> float(grads[id(x)][1].data)
@@ -292,10 +358,11 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None):
     seed = seed_for(output, grad)
     grads = {id(output): (output, seed)}
     with grad_mode(create_graph):
-        for node in reversed(topological_order(output)):
+        for node in reversed(order if order is not None else topological_order(output)):
             if not node.parents:
                 continue
             upstream = grads[id(node)][1]
+            _check_unchanged(node)
             downstream = tuple(
                 node._backward.vjp(upstream, node, i) if parent.requires_grad else None
                 for i, parent in enumerate(node.parents)
@@ -306,6 +373,19 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None):
             if on_step is not None:
                 on_step(node, upstream, downstream)
     return grads
+
+
+def _check_unchanged(node):
+    """Refuse a step whose inputs' ``.data`` was assigned after the forward pass (PyTorch's version counter)."""
+    if node._versions == tuple(p._version for p in node.parents) and node._version == 0:
+        return
+    changed = [p for p, v in zip(node.parents, node._versions) if p._version != v] or [node]
+    names = ", ".join(p.name or p.op or "a constant" for p in changed)
+    raise ValueError(
+        f"backward: {names} got new .data after {node.op} used it in the forward pass, so the "
+        f"gradient would mix old and new numbers; rebuild the graph (run the forward again) after "
+        f"changing .data"
+    )
 
 
 def _accumulate(grads, node, gradient):
@@ -336,7 +416,7 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
             "zero_grad() on the leaves and rebuild it); to backpropagate one graph twice on purpose, "
             "pass retain_graph=True to the first backward()"
         )
-    grads = backprop(output, grad, create_graph=create_graph, on_step=on_step)
+    grads = backprop(output, grad, create_graph=create_graph, on_step=on_step, order=order)
     store_grads(grads, create_graph)
     if not (create_graph if retain_graph is None else retain_graph):
         for node in order:
@@ -346,13 +426,27 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
 
 
 def store_grads(grads, create_graph=False):
-    """Add each gradient into its node's ``.grad``: arrays, or Tensors after create_graph."""
+    """Add each gradient into its node's ``.grad``: all of them, or none if one ``.grad`` does not fit.
+
+    First-order gradients are stored as private arrays of the node's dtype;
+    after ``create_graph`` they are Tensors (differentiable).
+    """
     taken = {id(node.data) for node, _ in grads.values()}
+    updates = []
     for node, gradient in grads.values():
         if not create_graph:
-            gradient = _own_array(gradient.data, taken)
+            gradient = _own_array(gradient.data.astype(node.dtype, copy=False), taken)
         if node.grad is not None:
+            if np.shape(node.grad) != node.shape:
+                label = node.name or node.op or "a leaf"
+                raise ValueError(
+                    f"backward: {label}.grad has shape {np.shape(node.grad)} but {label} has shape "
+                    f"{node.shape}, so the new gradient cannot be added to it; no .grad was changed. "
+                    f"Call zero_grad() on it (or set .grad = None) and run backward again"
+                )
             gradient = node.grad + gradient
+        updates.append((node, gradient))
+    for node, gradient in updates:  # compute, then commit
         node.grad = gradient
 
 

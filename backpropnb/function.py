@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine import Tensor, as_array, make_node
+from .engine import Tensor, as_array, is_grad_enabled, make_node
 from .ops import _sum_to_forward, lift
 
 
@@ -31,7 +31,9 @@ class Function:
     forward receives and returns numpy arrays; backward receives the upstream
     gradient (a numpy array) and returns one gradient per input: a tuple, or a
     bare array when there is one input. Gradients of a custom gate are
-    first-order only (backward works on arrays, so it is not recorded).
+    first-order only: backward works on arrays, so it is not recorded, and a
+    pass with ``create_graph=True`` (hvp, hessian) through it raises a
+    ValueError instead of silently treating its gradient as a constant.
 
     >>> class Square(Function):
     ...     @staticmethod
@@ -87,9 +89,15 @@ class _GateBackward:
         self.gate, self.ctx, self.upstream, self.grads = gate, ctx, None, None
 
     def vjp(self, upstream, out, index):
+        if is_grad_enabled():
+            raise ValueError(
+                f"{self.gate.__name__}: a custom Function's backward works on numpy arrays, so its gradient "
+                f"cannot be differentiated again (create_graph=True, hvp, hessian, grad of grad); write the "
+                f"gate with backpropnb's operations instead, and every rule is differentiable"
+            )
         if self.upstream is not upstream:
             self.upstream, self.grads = upstream, self.gate._checked_backward(self.ctx, upstream.data, out.parents)
-        return Tensor(self.grads[index], requires_grad=False)
+        return Tensor(np.array(self.grads[index]), requires_grad=False)  # a copy: .grad is never the gate's array
 
 
 def _unbroadcast(name, gradient, shape):

@@ -45,6 +45,11 @@ def _vjp(f, args, nums):
     )
     inputs = [_as_input(a) if i in nums else _as_constant(a) for i, a in enumerate(args)]
     y = f(*inputs)
+    if isinstance(y, (tuple, list)):
+        raise TypeError(
+            f"vjp: f returned a {type(y).__name__} of {len(y)} outputs, but these transforms need one Tensor; "
+            f"return bp.stack([...]) of the outputs, or transform one function per output"
+        )
     if not isinstance(y, Tensor):
         y = Tensor(y, requires_grad=False)
     variables = [inputs[n] for n in nums]
@@ -100,29 +105,32 @@ def grad(f, argnums=0):
 def jacobian(f, argnums=0):
     """The explicit Jacobian, of shape ``y.shape + x.shape``, built one VJP per output element.
 
-    For teaching: backpropagation never needs this matrix.
+    For teaching: backpropagation never needs this matrix. With a tuple of
+    ``argnums`` it returns one Jacobian per argument, as JAX does.
 
     >>> jacobian(lambda x: x * x)(np.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
+    >>> [j.tolist() for j in jacobian(lambda a, b: a * b, argnums=(0, 1))(2.0, 3.0)]
+    [3.0, 2.0]
     """
 
     def jac(*args):
-        (n,) = _argnums(argnums, len(args), "jacobian")
-        y, vjp_fn, differentiable = _vjp(f, args, (n,))
+        nums = _argnums(argnums, len(args), "jacobian")
+        y, vjp_fn, differentiable = _vjp(f, args, nums)
         y_shape = y.shape
-        rows = []
-        for i in range(int(np.prod(y_shape))):
-            basis = np.zeros(int(np.prod(y_shape)))
-            basis[i] = 1
-            rows.append(vjp_fn(basis.reshape(y_shape))[0])
-        x_shape = np.shape(args[n].data if isinstance(args[n], Tensor) else args[n])
-        if not rows:  # an empty output (e.g. an empty slice) has an empty Jacobian
-            empty = np.zeros(y_shape + x_shape, dtype=y.dtype)
-            return Tensor(empty, requires_grad=False) if differentiable else empty
-        if differentiable:
-            return stack(rows).reshape(y_shape + x_shape)
-        return np.stack(rows).reshape(y_shape + x_shape)
+        rows = [vjp_fn(basis.reshape(y_shape)) for basis in np.eye(int(np.prod(y_shape)))]
+        jacobians = []
+        for k, n in enumerate(nums):
+            x_shape = np.shape(args[n].data if isinstance(args[n], Tensor) else args[n])
+            if not rows:  # an empty output (e.g. an empty slice) has an empty Jacobian
+                empty = np.zeros(y_shape + x_shape, dtype=y.dtype)
+                jacobians.append(Tensor(empty, requires_grad=False) if differentiable else empty)
+            elif differentiable:
+                jacobians.append(stack([row[k] for row in rows]).reshape(y_shape + x_shape))
+            else:
+                jacobians.append(np.stack([row[k] for row in rows]).reshape(y_shape + x_shape))
+        return jacobians[0] if isinstance(argnums, numbers.Integral) else tuple(jacobians)
 
     return jac
 
@@ -159,25 +167,38 @@ def hvp(f):
 
 
 def gradcheck(f, *xs, eps=1e-6):
-    """Largest relative error |a - n| / max(|a|, |n|, 1e-8) between the engine's gradient and central differences.
+    """The largest relative error between the engine's gradient and central differences, beyond their own noise.
+
+    A central difference (f(x+h) - f(x-h)) / 2h is itself inexact: rounding
+    adds about ε·|f|/h (ε the machine epsilon), and truncation shows as the
+    change of the estimate between steps h and 2h. Each entry's difference
+    |a - n| is first reduced by that bound (so a correct gradient of
+    ``((x - 1)**2).sum() + 100`` scores 0, not the noise), then divided by
+    max(|a|, |n|); as torch.autograd.gradcheck's atol + rtol, but measured.
+    Values below ~1e-6 mean the gradient is right.
 
     >>> gradcheck(lambda x: (x.tanh() ** 2).sum(), np.array([0.3, -1.2])) < 1e-7
     True
+    >>> gradcheck(lambda x: ((x - 1) ** 2).sum() + 100, np.array([1.0 + 1e-9]))
+    0.0
     """
     xs = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64) for x in xs]
     analytic = grad(f, argnums=tuple(range(len(xs))))(*xs)
 
-    def value(args):
+    def value(k, index, step):
+        args = [a.copy() for a in xs]
+        args[k][index] += step
         y = f(*(Tensor(a, requires_grad=False) for a in args))
         return float(y.data if isinstance(y, Tensor) else y)
 
     worst = 0.0
     for k, x in enumerate(xs):
         for index in np.ndindex(x.shape):
-            plus, minus = [a.copy() for a in xs], [a.copy() for a in xs]
-            plus[k][index] += eps
-            minus[k][index] -= eps
-            numeric = (value(plus) - value(minus)) / (2 * eps)
+            f1, b1, f2, b2 = (value(k, index, s) for s in (eps, -eps, 2 * eps, -2 * eps))
+            numeric = (f1 - b1) / (2 * eps)
+            rounding = 4 * np.finfo(np.float64).eps * (abs(f1) + abs(b1) + abs(f2) + abs(b2)) / (2 * eps)
+            truncation = abs((f2 - b2) / (4 * eps) - numeric)
             a = float(analytic[k][index])
-            worst = max(worst, abs(a - numeric) / max(abs(a), abs(numeric), 1e-8))
+            excess = max(abs(a - numeric) - rounding - truncation, 0.0)
+            worst = max(worst, excess / max(abs(a), abs(numeric), np.finfo(np.float64).tiny))
     return worst

@@ -27,6 +27,9 @@ tests/test_engine_properties.py (a test fails until you do).
 from __future__ import annotations
 
 import numbers
+import os
+import sys
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -52,16 +55,36 @@ class Primitive:
     doc: str
     formula: str | None = None
     variadic: bool = False
+    float_warnings: bool = False  # may overflow or divide by zero: numpy's warning is re-issued under the op's name
 
     def __call__(self, *inputs, **params):
         """Run the forward on Tensors and make the output node."""
-        arrays = [x.data for x in inputs]
+        arrays = [x._data for x in inputs]
         try:
-            data = self.forward(*arrays, **params)
+            if self.float_warnings:
+                data = self._forward_naming_warnings(arrays, params)
+            else:
+                data = self.forward(*arrays, **params)
         except (ValueError, IndexError, TypeError) as error:
             shapes = ", ".join(str(a.shape) for a in arrays)
             raise ValueError(f"{self.name}: {error} (input shapes {shapes})") from None
         return make_node(self.name, data, inputs, self, params)
+
+    def _forward_naming_warnings(self, arrays, params):
+        seen = []
+        with np.errstate(
+            divide="call", over="call", invalid="call", under="ignore", call=lambda kind, flag: seen.append(kind)
+        ):
+            data = self.forward(*arrays, **params)
+        if seen:
+            shapes = ", ".join(str(a.shape) for a in arrays)
+            warnings.warn(
+                f"{self.name}: {' and '.join(dict.fromkeys(seen))} in its forward (input shapes {shapes}); "
+                f"the result holds inf or nan",
+                RuntimeWarning,
+                stacklevel=_caller_level(),
+            )
+        return data
 
     def vjp(self, g, out, index):
         """The gradient ``out`` sends to its input ``index``, summed back to that input's shape."""
@@ -70,7 +93,7 @@ class Primitive:
             gradient = self.rules[0](g, out, *inputs, index=index, **out.params)
         else:
             gradient = self.rules[index](g, out, *inputs, **out.params)
-        return unbroadcast(self.name, gradient, inputs[index].shape)
+        return unbroadcast(self.name, gradient, inputs[index]._data.shape)
 
     def write(self, names, params=None):
         """The op as a formula of its inputs' names, as the stepper prints it.
@@ -82,6 +105,17 @@ class Primitive:
             return f"{self.symbol}({', '.join(names)})"
         shown = {k: f"{v:g}" if isinstance(v, numbers.Real) else v for k, v in (params or {}).items()}
         return self.formula.format(*names, **shown)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__))
+
+
+def _caller_level():
+    """The stack level of the first frame outside the package: a warning points at the learner's line."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 REGISTRY: dict[str, Primitive] = {}
@@ -132,15 +166,24 @@ def _swapped(function):
 
 
 def lift(*values):
-    """Make Tensors of all arguments; numbers take the dtype of the first Tensor.
+    """Make Tensors of all arguments; numbers take the dtype of the first float Tensor.
 
     >>> [t.dtype for t in lift(Tensor(np.ones(2, np.float32)), 2.0)]
     [dtype('float32'), dtype('float32')]
     """
-    like = next((v for v in values if isinstance(v, Tensor)), None)
+    if all(type(v) is Tensor and v._data.dtype.kind == "f" for v in values):
+        return values  # the common case, kept fast: float Tensors need nothing
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    like = next((t for t in tensors if t.dtype.kind == "f"), tensors[0] if tensors else None)
     if like is None:
-        like = Tensor(as_array(values[0]), requires_grad=False)
-    return tuple(constant_like(v, like) for v in values)
+        like = Tensor(as_array(values[0], keep_integers=True), requires_grad=False)
+    lifted = tuple(constant_like(v, like) for v in values)
+    if like.dtype.kind == "f" and any(t.dtype.kind != "f" for t in lifted):
+        # an integer or boolean constant beside a float tensor takes its dtype (promotion, see constant_like)
+        lifted = tuple(
+            t if t.dtype.kind == "f" else Tensor(t.data.astype(like.dtype), requires_grad=False) for t in lifted
+        )
+    return lifted
 
 
 def _lift_all(*args):
@@ -150,6 +193,8 @@ def _lift_all(*args):
 def _broadcastable(name):
     def prepare(a, b):
         a, b = lift(a, b)
+        if a._data.shape == b._data.shape:
+            return (a, b), {}
         try:
             np.broadcast_shapes(a.shape, b.shape)
         except ValueError:
@@ -208,7 +253,7 @@ def _mask(condition, like):
 
 def unbroadcast(name, gradient, shape):
     """``gradient`` summed back to ``shape`` (the adjoint of broadcasting); shape mismatches are the rule's fault."""
-    if gradient.shape == shape:
+    if gradient._data.shape == shape:
         return gradient
     try:
         return sum_to(gradient, shape=shape)
@@ -306,6 +351,7 @@ divide = primitive(
     prepare=_broadcastable("div"),
     export="divide",
     operators=("__truediv__", "__rtruediv__"),
+    float_warnings=True,
 )
 negative = primitive(
     "neg",
@@ -345,6 +391,7 @@ power = primitive(
     prepare=_pow_prepare,
     export="power",
     operators=("__pow__",),
+    float_warnings=True,
 )
 
 
@@ -360,6 +407,7 @@ exp = primitive(
     doc="Elementwise e**x; its local gradient is its own output.\n\n>>> float(exp(Tensor(0.0)).data)\n1.0",
     export="exp",
     method="exp",
+    float_warnings=True,
 )
 log = primitive(
     "log",
@@ -369,20 +417,52 @@ log = primitive(
     doc="Elementwise natural log; local gradient 1/x.\n\n>>> float(log(Tensor(1.0)).data)\n0.0",
     export="log",
     method="log",
+    float_warnings=True,
+)
+expm1 = primitive(
+    "expm1",
+    np.expm1,
+    lambda g, out, a: g * exp(a),  # d(e^x - 1)/dx = e^x (out + 1 would lose digits where out ≈ -1)
+    symbol="expm1",
+    doc="Elementwise e**x - 1, exact for small x where exp(x) - 1 would cancel; local gradient e**x.\n\n"
+    ">>> float(expm1(Tensor(1e-20)).data)\n1e-20",
+    export="expm1",
+    method="expm1",
+    float_warnings=True,
+)
+log1p = primitive(
+    "log1p",
+    np.log1p,
+    lambda g, out, a: g / (1 + a),
+    symbol="log1p",
+    doc="Elementwise log(1 + x), exact for small x where log(1 + x) would round; local gradient 1/(1 + x).\n\n"
+    ">>> float(log1p(Tensor(1e-20)).data)\n1e-20",
+    export="log1p",
+    method="log1p",
+    float_warnings=True,
 )
 tanh = primitive(
     "tanh",
     np.tanh,
-    lambda g, out, a: g * (1 - out * out),
+    # 1 - tanh² written as 4σ(2x)σ(-2x): the same number, but it keeps its digits where tanh ≈ ±1
+    lambda g, out, a: g * (4 * sigmoid(2 * a) * sigmoid(-2 * a)),
     symbol="tanh",
     doc="Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0",
     export="tanh",
     method="tanh",
 )
+
+
+def _sigmoid_forward(a):
+    e = np.exp(-np.abs(a))  # at most 1: no overflow, and no cancellation in either tail
+    return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+
 sigmoid = primitive(
     "sigmoid",
-    lambda a: 0.5 * (1 + np.tanh(0.5 * a)),  # 1/(1+e^-a), without overflow for large |a|
-    lambda g, out, a: g * ((1 - out) * out),  # the fused node's local gradient uses its output
+    _sigmoid_forward,
+    # the fused node's local gradient (1 - s)·s, with 1 - s = σ(-x) so that it keeps its digits where s ≈ 1
+    lambda g, out, a: g * (out * sigmoid(-a)),
     symbol="σ",
     doc="The sigmoid 1/(1+e^-x) as one fused node with local gradient (1 - s) * s.\n\n"
     ">>> round(float(sigmoid(Tensor(1.0)).data), 4)\n0.7311",
@@ -435,8 +515,15 @@ def _mean_rule(g, out, a, axis, keepdims):
 
 
 def _reduction(name):
-    def prepare(a, axis=None, keepdims=False):
+    def prepare(a, axis=None, keepdims=False, dtype=None, out=None):
+        # dtype and out are what numpy.sum(t) / numpy.mean(t) pass on to the method
+        if out is not None:
+            raise TypeError(f"{name}: out= is not supported (a tensor is never written in place); use the result")
         (a,) = lift(a)
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            raise TypeError(
+                f"{name}: dtype={np.dtype(dtype)} is not supported; the result has the input's dtype {a.dtype}"
+            )
         return (a,), {"axis": _checked_axis(name, a, axis), "keepdims": bool(keepdims)}
 
     return prepare
@@ -558,6 +645,8 @@ def _plain_index(index):
         index = index.data
     if isinstance(index, (list, np.ndarray)):
         array = np.asarray(index)
+        if array.size == 0 and array.dtype.kind == "f":
+            array = array.astype(np.intp)  # [] selects nothing, as in numpy
         if array.dtype.kind == "f":
             raise ValueError(f"getitem: index arrays must hold integers or booleans, got dtype {array.dtype}")
         return array
@@ -617,19 +706,26 @@ stack = primitive(
 
 
 def _matmul_rule_a(g, out, a, b):
-    if b.ndim == 1:  # out = a @ b dropped b's only axis
+    if b.ndim == 1:  # out = a @ b dropped b's only axis: the gradient is the outer product g bᵀ
         return _expand(g, -1) * b
-    if a.ndim == 1:  # a acted as a row vector
-        return sum(b * _expand(g, -2), axis=-1)
+    if a.ndim == 1:  # a acted as a row vector: b g, as matrix-vector products (no b-sized temporary)
+        return _drop(b @ _expand(g, -1), -1)
     return g @ _swap_last(b)
 
 
 def _matmul_rule_b(g, out, a, b):
     if a.ndim == 1:
-        return g * a if b.ndim == 1 else _expand(a, -1) * _expand(g, -2)
-    if b.ndim == 1:
-        return sum(a * _expand(g, -1), axis=-2)
+        return g * a if b.ndim == 1 else _expand(a, -1) * _expand(g, -2)  # a gᵀ, an outer product
+    if b.ndim == 1:  # gᵀ a, as vector-matrix products
+        return _drop(_expand(g, -2) @ a, -2)
     return _swap_last(a) @ g
+
+
+def _drop(t, axis):
+    """Remove an axis of length 1 (a reshape, so it stays differentiable)."""
+    shape = list(t.shape)
+    del shape[axis]
+    return reshape(t, tuple(shape))
 
 
 def _matmul_prepare(a, b):
@@ -651,9 +747,16 @@ def _matmul_prepare(a, b):
     return (a, b), {}
 
 
+def _matmul_forward(a, b):
+    # a broadcast array (a stride of 0, e.g. the gradient of a sum) sends numpy's matmul down a slow
+    # non-BLAS loop, 20x slower than copying it first
+    a, b = (np.ascontiguousarray(x) if 0 in x.strides and x.size > 1 else x for x in (a, b))
+    return np.matmul(a, b)
+
+
 matmul = primitive(
     "matmul",
-    np.matmul,
+    _matmul_forward,
     _matmul_rule_a,
     _matmul_rule_b,
     symbol="@",
@@ -699,14 +802,42 @@ dot = primitive(
 # ======================================================================
 
 
+def _shifted(a, axis):
+    """a - max(a) along ``axis``, and the rounding error of that subtraction (Knuth's two-sum, exact).
+
+    exp(a - max) magnifies the subtraction's rounding by |a - max|; adding the
+    error back keeps softmax within a few ulps even 700 units below the top.
+    """
+    top = np.max(a, axis=axis, keepdims=True)
+    shifted = a - top
+    back = shifted - a
+    error = (a - (shifted - back)) + (-top - back)
+    return shifted, error
+
+
 def _softmax_forward(a, axis):
-    e = np.exp(a - np.max(a, axis=axis, keepdims=True))
+    if a.shape[axis] == 0:
+        return a.copy()  # nothing to normalise: an empty result, as numpy and PyTorch give
+    shifted, error = _shifted(a, axis)
+    e = np.exp(shifted)
+    e += e * error  # exp(s + δ) ≈ exp(s)(1 + δ)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
 def _log_softmax_forward(a, axis):
-    shifted = a - np.max(a, axis=axis, keepdims=True)
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    if a.shape[axis] == 0:
+        return a.copy()
+    shifted, error = _shifted(a, axis)
+    top = np.expand_dims(np.argmax(a, axis=axis), axis)
+    others = np.exp(shifted)
+    others += others * error
+    np.put_along_axis(others, top, 0, axis=axis)  # the largest term is exactly 1: add it with log1p
+    return (shifted - np.log1p(np.sum(others, axis=axis, keepdims=True))) + error
+
+
+def _one_minus_softmax(a, axis):
+    """1 - softmax(a), as -expm1(log_softmax(a)): it keeps its digits where a probability is near 1."""
+    return -expm1(log_softmax(a, axis=axis))
 
 
 def _along_axis(name):
@@ -722,7 +853,10 @@ def _along_axis(name):
 softmax = primitive(
     "softmax",
     _softmax_forward,
-    lambda g, out, a, axis: out * (g - sum(g * out, axis=axis, keepdims=True)),
+    # out·(g - Σ g·out), with g - Σ g·out regrouped as g(1 - out) - (Σ g·out - g·out) so that nothing cancels
+    lambda g, out, a, axis: (
+        out * (g * _one_minus_softmax(a, axis) - (sum(g * out, axis=axis, keepdims=True) - g * out))
+    ),
     symbol="softmax",
     doc="exp(a) / sum(exp(a)) along ``axis``, computed without overflow.\n\n"
     ">>> softmax(Tensor([0.0, 0.0])).data\narray([0.5, 0.5])",
@@ -733,7 +867,8 @@ softmax = primitive(
 log_softmax = primitive(
     "log_softmax",
     _log_softmax_forward,
-    lambda g, out, a, axis: g - exp(out) * sum(g, axis=axis, keepdims=True),
+    # g - softmax·Σg, regrouped as g(1 - softmax) - softmax·(Σg - g), with 1 - softmax = -expm1(out)
+    lambda g, out, a, axis: g * -expm1(out) - softmax(a, axis=axis) * (sum(g, axis=axis, keepdims=True) - g),
     symbol="log_softmax",
     doc="log(softmax(a)) along ``axis``, computed stably.\n\n"
     ">>> log_softmax(Tensor([0.0, 0.0])).data.round(4)\narray([-0.6931, -0.6931])",
@@ -751,7 +886,10 @@ def _cross_entropy_forward(logits, labels):
 def _cross_entropy_rule(g, out, logits, labels):
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(labels)), labels] = 1
-    return g * (softmax(logits) - Tensor(one_hot, requires_grad=False)) / len(labels)
+    one_hot = Tensor(one_hot, requires_grad=False)
+    # (softmax - one_hot) / N; at the label softmax - 1 = expm1(log_softmax), which keeps its digits there
+    log_p = log_softmax(logits)
+    return g * (expm1(log_p) * one_hot + softmax(logits) * (1 - one_hot)) / len(labels)
 
 
 def _cross_entropy_prepare(logits, labels):

@@ -3,8 +3,8 @@
 Each row sets one control's value ``--repeat`` times (alternating between two
 values, so every assignment is a real change and re-renders synchronously,
 graph layout by ``dot`` included) and prints the median and the slowest time
-per change. The target from issue 3: under 100 ms for a graph of up to 30 nodes.
-The JacobianExplorer and HVPExplorer rows appear when those modules exist.
+per change. The target: under 100 ms for a graph of up to 30 nodes.
+Every explorer has its rows: a new explorer adds one here.
 
 This is not a test: timings depend on the machine and its load.
 """
@@ -12,13 +12,14 @@ This is not a test: timings depend on the machine and its load.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import statistics
 import time
 
 import backpropnb
 from backpropnb.render.graph import walk
 from backpropnb.widgets.gate import GateExplorer
+from backpropnb.widgets.hvp import HVPExplorer
+from backpropnb.widgets.jacobian import JacobianExplorer
 from backpropnb.widgets.stepper import EXAMPLES, BackwardStepper
 
 
@@ -68,22 +69,10 @@ def cases():
     stepper, steps = stepper_on(y)
     rows.append(("BackwardStepper tanh chain", len(walk(y).nodes), stepper, "step", steps))
     rows.append(("BackwardStepper tanh chain (step 0)", len(walk(y).nodes), stepper, "step", [0, steps[-1]]))
-    rows += optional_rows()
-    return rows
-
-
-def optional_rows():
-    rows = []
-    if importlib.util.find_spec("backpropnb.widgets.jacobian"):
-        from backpropnb.widgets.jacobian import JacobianExplorer
-
-        rows.append(("JacobianExplorer relu", "n = 8/16", JacobianExplorer(), "n", [8, 16]))
-        rows.append(("JacobianExplorer op", "n = 8", JacobianExplorer(), "op", ["relu", "softmax", "matmul W"]))
-    if importlib.util.find_spec("backpropnb.widgets.hvp"):
-        from backpropnb.widgets.hvp import HVPExplorer
-
-        rows.append(("HVPExplorer", "2-D", HVPExplorer(), "x", [0.5, -0.5]))
-        rows.append(("HVPExplorer function", "2-D", HVPExplorer(), "function", None))
+    rows.append(("JacobianExplorer relu", "n = 8/16", JacobianExplorer(), "n", [8, 16]))
+    rows.append(("JacobianExplorer op", "n = 8", JacobianExplorer(), "op", ["relu", "softmax", "matmul W"]))
+    rows.append(("HVPExplorer", "2-D", HVPExplorer(), "x", [0.5, -0.5]))
+    rows.append(("HVPExplorer function", "2-D", HVPExplorer(), "function", None))
     return rows
 
 

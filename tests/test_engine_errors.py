@@ -245,7 +245,8 @@ def test_a_backward_that_fails_part_way_changes_no_grad(runner):
     ((a * 3).sum() + b.sum()).backward()
     before, originals = snapshot(nodes), [n.grad for n in nodes]
     assert before[nodes.index(a)] is not None
-    with pytest.raises(RuntimeError, match="broken backward"):
+    # (with create_graph the custom gate refuses first: its backward cannot be recorded)
+    with pytest.raises((RuntimeError, ValueError), match="broken backward|cannot be differentiated again"):
         if runner == "backward":
             out.backward()
         elif runner == "trace_backward":
@@ -271,7 +272,7 @@ def test_a_failing_functional_transform_changes_no_grad():
     x = tensor(np.array([0.5, 1.5]))
     (x * x).sum().backward()
     before = np.array(x.grad)
-    with pytest.raises(RuntimeError):
+    with pytest.raises((RuntimeError, ValueError)):  # a Tensor argument asks for a recorded (create_graph) pass
         bp.grad(lambda t: Broken.apply(t * t).sum())(x)
     np.testing.assert_array_equal(x.grad, before)
 

@@ -318,6 +318,8 @@ CASES = {
     "pow": pow_cases(),
     "exp": unary("exp", bp.exp),
     "log": unary("log", lambda a: a.log(), positive),
+    "expm1": unary("expm1", bp.expm1),
+    "log1p": unary("log1p", lambda a: a.log1p(), lambda rng, shape: rng.uniform(-0.7, 2.5, shape)),
     "tanh": unary("tanh", lambda a: a.tanh()),
     "sigmoid": unary("sigmoid", bp.sigmoid, lambda rng, shape: free(rng, shape) * 3),
     "relu": unary("relu", lambda a: a.relu(), away_from_zero),
@@ -476,6 +478,8 @@ GRAPH_OPS = [
     "neg",
     "exp",
     "log",
+    "expm1",
+    "log1p",
     "tanh",
     "sigmoid",
     "relu",
@@ -511,6 +515,10 @@ def make_step(name, draw, program, nodes):
         return lambda ns, sq: getattr(bp, name)(ns[i])
     if name == "log":
         return lambda ns, sq: (ns[i] * ns[i] + 0.5).log()
+    if name == "expm1":
+        return lambda ns, sq: ns[i].expm1()
+    if name == "log1p":
+        return lambda ns, sq: (ns[i] * ns[i] - 0.5).log1p()
     if name == "relu":
         c = shift_away_from(a)
         return lambda ns, sq: (ns[i] + c).relu()

@@ -1,4 +1,4 @@
-"""The reference numbers of CURRICULUM.md sections 1-5, reproduced by the engine."""
+"""The lecture's reference numbers (sections 1-5), reproduced by the engine from the inputs in backpropnb.lecture."""
 
 import math
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import backpropnb as bp
-from backpropnb import tensor
+from backpropnb import lecture, tensor
 
 EXACT = 1e-12
 
@@ -154,7 +154,7 @@ def test_relu_gradient_at_zero_is_zero():
 
 # --- the sigmoid neuron: primitive gates and the fused node ------------------
 
-W0, X0 = [2.0, -3.0, -3.0], [-1.0, -2.0]
+W0, X0 = lecture.NEURON_W, lecture.NEURON_X  # [2, -3, -3], [-1, -2]
 S1 = 1 / (1 + math.exp(-1.0))
 LOCAL = (1 - S1) * S1
 EXPECTED = {"w0": -LOCAL, "x0": 2 * LOCAL, "w1": -2 * LOCAL, "x1": -3 * LOCAL, "w2": LOCAL}
@@ -225,8 +225,8 @@ def test_fused_sigmoid_node_has_the_same_gradients_with_fewer_nodes():
 
 
 def test_norm_of_w_times_x():
-    W = tensor([[0.1, 0.5], [-0.3, 0.8]], name="W")
-    x = tensor([0.2, 0.4], name="x")
+    W = tensor(lecture.NORM_W, name="W")
+    x = tensor(lecture.NORM_X, name="x")
     q = W @ x
     f = (q**2).sum()
     f.backward()
@@ -239,8 +239,7 @@ def test_norm_of_w_times_x():
 
 
 def test_norm_of_w_times_x_with_the_functional_api():
-    W = np.array([[0.1, 0.5], [-0.3, 0.8]])
-    x = np.array([0.2, 0.4])
+    W, x = lecture.NORM_W, lecture.NORM_X
     f = lambda W, x: ((W @ x) ** 2).sum()
     dW, dx = bp.grad(f, argnums=(0, 1))(W, x)
     close(dW, [[0.088, 0.176], [0.104, 0.208]])
@@ -252,10 +251,10 @@ def test_norm_of_w_times_x_with_the_functional_api():
 
 
 def test_relu_jacobian_is_diagonal():
-    J = bp.jacobian(bp.relu)(np.array([1.0, 3.0, -2.0, 4.0]))
+    J = bp.jacobian(bp.relu)(lecture.RELU_X)
     assert isinstance(J, np.ndarray)
     close(J, np.diag([1.0, 1.0, 0.0, 1.0]))
-    x = tensor([1.0, 3.0, -2.0, 4.0])
+    x = tensor(lecture.RELU_X)
     upstream = np.array([0.5, -1.0, 7.0, 2.0])
     x.relu().backward(upstream)
     close(x.grad, upstream @ J)  # the implicit product equals upstream^T J

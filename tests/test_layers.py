@@ -12,6 +12,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "backpropnb"
 # each module may import (inside the package) only from layers below its own
 LAYERS = {
+    "formatting": 0,  # numbers as text: numpy only
+    "finite_differences": 0,  # the engine-free reference: numpy only
     "engine": 0,
     "ops": 1,
     "function": 2,

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import backpropnb as bp
-from backpropnb import Function, tensor
+from backpropnb import Function, lecture, tensor
 from backpropnb.render import _dot, draw, format_number, to_html
 from backpropnb.render.graph import INSTALL_HINT, GraphDrawing, gate_symbol, walk
 
@@ -122,7 +122,7 @@ def test_copy_gate_gets_two_edges_with_their_own_gradients():
 
 
 def test_sigmoid_neuron_fused_and_primitive_agree():
-    w0, x0, w1, x1, w2 = (tensor(v, name=n) for v, n in zip([2.0, -1.0, -3.0, -2.0, -3.0], "abcde"))
+    w0, x0, w1, x1, w2 = (tensor(v, name=n) for v, n in zip(lecture.neuron_values().values(), "abcde"))
     fused = (w0 * x0 + w1 * x1 + w2).sigmoid()
     fused.backward()
     source = draw(fused).source

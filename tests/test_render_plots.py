@@ -6,6 +6,7 @@ import pytest
 from matplotlib.figure import Figure
 
 import backpropnb as bp
+from backpropnb.lecture import rosenbrock
 from backpropnb.render.plots import (
     evaluate_grid,
     format_bytes,
@@ -18,12 +19,7 @@ from backpropnb.render.plots import (
     sparsity,
 )
 
-
-def rosenbrock(p):
-    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
-
-
-# ---------------------------------------------------------------- memory arithmetic (CURRICULUM.md section 4)
+# ---------------------------------------------------------------- memory arithmetic (the lecture's 4096 × 100 layer)
 
 
 def test_jacobian_memory_reference_numbers_exactly():

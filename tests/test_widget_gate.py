@@ -1,10 +1,13 @@
 """GateExplorer, driven headless through its controls: reference numbers, defaults, extremes, errors."""
 
 import math
+import re
 
 import numpy as np
 import pytest
 
+from backpropnb.finite_differences import central_difference
+from backpropnb.formatting import format_number
 from backpropnb.widgets import gate as gate_module
 from backpropnb.widgets.gate import DEFAULTS, GATES, GateExplorer, gate_report
 
@@ -38,7 +41,7 @@ def test_mul_with_inputs_2_and_3_and_upstream_5_sends_15_and_10():
         ("sigmoid", {"x": 0.19661193}),  # (1 - s)·s at x = 1
     ],
 )
-def test_choosing_a_gate_loads_the_curriculum_example(gate, expected):
+def test_choosing_a_gate_loads_the_lecture_example(gate, expected):
     explorer = GateExplorer(gate="sigmoid" if gate == "add" else "add")
     explorer.controls["x"].value = -7.5  # moved away, so the defaults must be loaded again
     explorer.controls["gate"].value = gate
@@ -62,7 +65,7 @@ def test_copy_gate_shows_both_branches_and_their_sum():
 def test_sigmoid_gate_shows_its_value_and_local_gradient():
     snapshot = GateExplorer(gate="sigmoid").snapshot()
     assert "σ(1) = 0.7311" in snapshot
-    assert "local ds/dx = (1 - s)·s = (1 - 0.7311) × 0.7311 = 0.1966" in snapshot
+    assert "local ds/dx = (1 - s)·s = (1 - 0.7311) × 0.7311 = 0.2689 × 0.7311 = 0.1966" in snapshot
     assert "value 0.7311" in snapshot and "grad 0.1966" in snapshot
 
 
@@ -82,10 +85,8 @@ def numerical_downstream(gate, x, y, upstream, wrt):
         "max": max,
         "sigmoid": lambda x, y: 1 / (1 + math.exp(-x)),
     }[gate]
-    eps = 1e-6
-    if wrt == "x":
-        return upstream * (f(x + eps, y) - f(x - eps, y)) / (2 * eps)
-    return upstream * (f(x, y + eps) - f(x, y - eps)) / (2 * eps)
+    direction = np.array([1.0, 0.0] if wrt == "x" else [0.0, 1.0])
+    return upstream * float(central_difference(lambda p: f(p[0], p[1]), np.array([x, y]), direction))
 
 
 @pytest.mark.parametrize("gate", ["add", "mul", "max", "sigmoid"])
@@ -139,7 +140,7 @@ def test_changing_the_gate_renders_once():
     explorer = GateExplorer()
     renders = []
     original = explorer.render
-    explorer.render = lambda: (renders.append(1), original())
+    explorer.render = lambda: renders.append(1) or original()
     explorer.controls["gate"].value = "copy"  # sets x, upstream and upstream2 as well
     assert len(renders) == 1
 
@@ -147,6 +148,49 @@ def test_changing_the_gate_renders_once():
 def test_unknown_gate_names_the_choices():
     with pytest.raises(ValueError, match="pick one of"):
         gate_report("div", 1.0, 2.0)
+    # the explorer itself refuses it with the same error, not a traitlets TraitError
+    with pytest.raises(ValueError, match=r"GateExplorer: gate='div' .*\['add', 'mul', 'max', 'copy', 'sigmoid'\]"):
+        GateExplorer(gate="div")
+
+
+NUMBER = r"-?\d+(?:\.\d+)?(?:e[+-]\d+)?"
+
+
+def redo_arithmetic(line):
+    """Check every "a × b = c" and "(1 - a)" of a printed line against the printed numbers themselves."""
+    checked = 0
+    summed = re.search(rf"= ({NUMBER}) × ({NUMBER}) \+ ({NUMBER}) × ({NUMBER}) = ({NUMBER})$", line)
+    if summed:
+        a, b, c, d, total = map(float, summed.groups())
+        assert format_number(a * b + c * d) == summed.group(5), line
+        return 1
+    for a, b, c in re.findall(rf"(?<![\w.])({NUMBER}) × ({NUMBER}) = ({NUMBER})(?![\d.])", line):
+        assert format_number(float(a) * float(b)) == c, line
+        checked += 1
+    for a, c in re.findall(rf"\(1 - ({NUMBER})\) × {NUMBER} = ({NUMBER}) ×", line):
+        assert format_number(1 - float(a)) == format_number(float(c)), line
+        checked += 1
+    return checked
+
+
+@pytest.mark.parametrize("gate", GATES)
+def test_every_printed_product_can_be_redone_from_the_printed_numbers(gate):
+    # Issue 9: at x = 10 the sigmoid printed "(1 - 1) × 1 = 4.54e-05"; now every factor has enough digits.
+    explorer = GateExplorer(gate=gate)
+    checked = 0
+    for x in np.arange(-10.0, 10.01, 1.9):
+        for upstream in (-9.7, 0.3, 7.9):
+            with explorer.paused():
+                explorer.controls["x"].value, explorer.controls["upstream"].value = round(x, 1), upstream
+            checked += sum(redo_arithmetic(line) for line in explorer.lines)
+    assert checked > 30
+
+
+def test_sigmoid_at_10_prints_enough_digits():
+    explorer = GateExplorer(gate="sigmoid")
+    explorer.controls["x"].value = 10.0
+    assert "local ds/dx = (1 - s)·s = (1 - 0.9999546) × 0.9999546 = 4.54e-05 × 0.9999546 = 4.54e-05" in explorer.lines
+    assert "forward: s = σ(x) = 1/(1 + e^-x) = σ(10) = 0.9999546" in explorer.lines
 
 
 def test_view_holds_the_svg_and_the_lines():

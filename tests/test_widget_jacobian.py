@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from backpropnb import lecture
 from backpropnb.widgets.jacobian import (
     OPS,
     TIMINGS_HEADER,
@@ -14,7 +15,7 @@ from backpropnb.widgets.jacobian import (
     report_lines,
 )
 
-X = np.array([1.0, 3.0, -2.0, 4.0])
+X = lecture.RELU_X  # diag(1, 1, 0, 1)
 
 
 def test_relu_jacobian_is_diag_1_1_0_1():

@@ -1,4 +1,4 @@
-"""BackwardStepper, driven headless: the chain rule of each step, the CURRICULUM numbers, no side effects."""
+"""BackwardStepper, driven headless: the chain rule of each step, the lecture's numbers, no side effects."""
 
 import numpy as np
 import pytest
@@ -63,7 +63,7 @@ def test_steps_through_every_step_of_each_example(example, n_steps):
 
 
 @pytest.mark.parametrize("example", EXAMPLES[1:])
-def test_the_sigmoid_neuron_reproduces_the_curriculum_gradients(example):
+def test_the_sigmoid_neuron_reproduces_the_lecture_gradients(example):
     stepper = BackwardStepper()
     stepper.controls["example"].value = example
     stepper.controls["step"].value = stepper.controls["step"].max
@@ -127,7 +127,7 @@ def test_changing_the_example_goes_back_to_step_0_and_renders_once():
     stepper.controls["step"].value = 8
     renders = []
     original = stepper.render
-    stepper.render = lambda: (renders.append(1), original())
+    stepper.render = lambda: renders.append(1) or original()
     stepper.controls["example"].value = EXAMPLES[0]
     assert len(renders) == 1 and stepper.last_error is None
     assert stepper.controls["step"].value == 0 and stepper.controls["step"].max == 2

@@ -12,12 +12,48 @@ True/False; ``quiet=True`` prints nothing. The shared machinery is in
 True
 """
 
-from . import gates, hvp, implicit, jacobians, modular
+# One module per exercise notebook, in the notebooks' order.
+from .gates import (
+    check_add_backward,
+    check_copy_backward,
+    check_max_backward,
+    check_mul_backward,
+    check_sigmoid_backward,
+)
+from .hvp import (
+    check_classify_critical_point,
+    check_gradient_norm_penalty,
+    check_hvp_double_backprop,
+    check_hvp_finite_difference,
+    check_laplacian,
+)
+from .implicit import check_linear_backward, check_matmul_backward, check_relu_backward, check_relu_jacobian
+from .jacobians import check_norm_wx_backward, check_square_map_jacobian
+from .modular import check_multiply_function, check_neuron_flat, check_sigmoid_function
 
-# One module per exercise notebook; every public check_* name is re-exported here.
-__all__ = []
-for _module in (gates, modular, jacobians, implicit, hvp):
-    for _attr in _module.__all__:
-        globals()[_attr] = getattr(_module, _attr)
-        __all__.append(_attr)
-del _module, _attr
+__all__ = [
+    # 01 scalar gates
+    "check_add_backward",
+    "check_mul_backward",
+    "check_max_backward",
+    "check_copy_backward",
+    "check_sigmoid_backward",
+    # 02 modular backprop
+    "check_neuron_flat",
+    "check_sigmoid_function",
+    "check_multiply_function",
+    # 03 vector Jacobians
+    "check_norm_wx_backward",
+    "check_square_map_jacobian",
+    # 04 implicit Jacobians
+    "check_relu_jacobian",
+    "check_relu_backward",
+    "check_matmul_backward",
+    "check_linear_backward",
+    # 05 Hessian-vector products
+    "check_hvp_double_backprop",
+    "check_hvp_finite_difference",
+    "check_classify_critical_point",
+    "check_laplacian",
+    "check_gradient_norm_penalty",
+]

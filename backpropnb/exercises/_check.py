@@ -22,7 +22,8 @@ Every checker takes ``quiet=False``; ``quiet=True`` prints nothing.
 
 Writing a checker (this is the whole recipe)::
 
-    from ._check import call, checker, expect_close, finite_difference, random_generator
+    from backpropnb.finite_differences import numeric_gradient
+    from ._check import call, checker, expect_close, random_generator
 
     @checker("square_backward")
     def check_square_backward(square_backward):
@@ -32,7 +33,7 @@ Writing a checker (this is the whole recipe)::
         rng = random_generator()                          # then seeded random ones
         x = rng.normal()
         expect_close("dL/dx", call(square_backward, x, 1.0),
-                     finite_difference(lambda v: v * v, x), at=f"x={x:.4g}")
+                     numeric_gradient(lambda v: v * v, x), at=f"x={x:.4g}")
 
 >>> @checker("double")
 ... def check_double(double):
@@ -57,15 +58,16 @@ import sys
 
 import numpy as np
 
+from ..formatting import format_values
+
 __all__ = [
     "CheckFailed",
     "call",
     "checker",
     "expect_close",
     "expect_shape",
-    "fmt",
-    "finite_difference",
-    "numeric_jacobian",
+    "expect_tuple",
+    "describe",
     "random_generator",
     "to_array",
 ]
@@ -94,6 +96,9 @@ def checker(title):
     """
 
     def decorate(body):
+        summary = (body.__doc__ or "").strip().splitlines()[0:1]
+        expected = f"Expected: {summary[0].removeprefix('Check ')}" if summary else ""
+
         @functools.wraps(body)
         def run(*args, quiet=False, **kwargs):
             def say(text, failed=True):
@@ -108,6 +113,9 @@ def checker(title):
             except CheckFailed as failure:
                 say(f"✗ {title}: {failure}")
                 return False
+            except Exception as error:  # an answer of a kind no check foresaw: still one line, never a traceback
+                say(f"✗ {title}: this answer could not be checked ({type(error).__name__}: {error}). {expected}")
+                return False
             say(f"✓ {title}: all checks passed.", failed=False)
             return True
 
@@ -116,12 +124,12 @@ def checker(title):
     return decorate
 
 
-def call(function, *args, **kwargs):
+def call(function, *args, expected="", **kwargs):
     """Call the student's ``function``; turn its exceptions into hints instead of tracebacks.
 
     NotImplementedError (also when raised deeper, e.g. inside the engine's
     backward pass) means "not implemented yet"; any other exception becomes a
-    :class:`CheckFailed` naming it.
+    :class:`CheckFailed` naming it, followed by ``expected`` (what the answer should be).
 
     >>> call(lambda x: x + 1, 1)
     2
@@ -136,7 +144,26 @@ def call(function, *args, **kwargs):
         if _caused_by_not_implemented(error):
             raise _NotImplementedYet() from None
         name = getattr(function, "__name__", "your function")
-        raise CheckFailed(f"calling {name} raised {type(error).__name__}: {error}") from None
+        expected = f" Expected: {expected}." if expected else ""
+        raise CheckFailed(f"calling {name} raised {_explain(error)}{expected}") from None
+
+
+def _explain(error):
+    """The error as the student should read it: its type, its message, and a hint for a typical mistake."""
+    text = f"{type(error).__name__}: {error}"
+    if isinstance(error, AttributeError) and "'backward'" in str(error) and "numpy" in str(error):
+        return (
+            f"{text} — a numpy value has no graph to backpropagate through. To differentiate a gradient again,"
+            " keep it a Tensor: compute it with create_graph=True (f(x).backward(create_graph=True), then x.grad)"
+            " or with bp.grad(f) of a Tensor x."
+        )
+    if isinstance(error, ValueError) and ("matmul" in str(error) or "not aligned" in str(error)):
+        # numpy's gufunc message is unreadable for a learner; say what it means
+        return (
+            "ValueError: the shapes of the two factors of a matrix product (@) do not line up;"
+            " write each factor's shape next to it."
+        )
+    return text
 
 
 def _caused_by_not_implemented(error):
@@ -149,29 +176,74 @@ def _caused_by_not_implemented(error):
     return False
 
 
-def to_array(value):
-    """A float numpy array from a number, array or Tensor (anything with ``.data``); None stays None.
+def to_array(value, label="answer", expected="a number or a numpy array"):
+    """A float numpy array from a number, array, Tensor or a list of them; None stays None.
+
+    Anything else (a string, a dict, a ragged list …) is a :class:`CheckFailed`
+    naming what it is, so no answer ever reaches numpy as something it cannot read.
 
     >>> to_array(2).dtype, to_array([1, 2]).shape
     (dtype('float64'), (2,))
+    >>> to_array("0.5", "dL/dx")
+    Traceback (most recent call last):
+    ...
+    backpropnb.exercises._check.CheckFailed: your dL/dx is of type str ('0.5'), not numbers: return a number or a numpy array.
     """
     if value is None:
         return None
     if hasattr(value, "data") and not isinstance(value, np.ndarray):
         value = value.data
-    return np.asarray(value, dtype=np.float64)
+    if isinstance(value, (list, tuple)):
+        value = [to_array(v, label, expected) for v in value]
+    problem = None
+    if isinstance(value, (str, bytes, dict, set)) or callable(value):
+        problem = ""
+    else:
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError) as error:
+            problem = f" ({error})"
+    if problem is not None:
+        raise CheckFailed(
+            f"your {label} is of type {type(value).__name__} ({describe(value)}), not numbers{problem}: "
+            f"return {expected}."
+        )
+    return array
 
 
-def fmt(value):
-    """Numbers with 4 significant digits; small arrays written out, as in the hints.
+def describe(value, limit=40):
+    """A short one-line description of a student's answer, for a hint.
 
-    >>> fmt(0.19661193), fmt(np.array([0.088, 0.17600001]))
-    ('0.1966', '[0.088 0.176]')
+    >>> describe(np.zeros((2, 3))), describe("abc")
+    ('an array of shape (2, 3)', "'abc'")
     """
-    array = np.asarray(value, dtype=np.float64) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if array.ndim == 0:
-        return f"{float(array):.4g}"
-    return np.array2string(array, precision=4, suppress_small=True, threshold=12, edgeitems=3)
+    if isinstance(value, np.ndarray) and value.ndim > 0:
+        return f"an array of shape {value.shape}"
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def expect_tuple(result, names, function):
+    """The student's ``len(names)`` results as a tuple, or a hint naming what to return.
+
+    >>> expect_tuple((1.0, 2.0), ["dL/dx", "dL/dy"], "add_backward")
+    (1.0, 2.0)
+    >>> expect_tuple(3.0, ["dL/dx", "dL/dy"], "add_backward")
+    Traceback (most recent call last):
+    ...
+    backpropnb.exercises._check.CheckFailed: add_backward should return two values (dL/dx, dL/dy), e.g. `return dx, dy`; you returned a value of type float (3.0).
+    """
+    if isinstance(result, (tuple, list)) and len(result) == len(names):
+        return tuple(result)
+    what = f"a value of type {type(result).__name__}"
+    if isinstance(result, (tuple, list)):
+        what = f"a {type(result).__name__} of {len(result)}"
+    plain = ", ".join(name.replace("dL/", "") for name in names)
+    count = {2: "two", 3: "three"}.get(len(names), str(len(names)))
+    raise CheckFailed(
+        f"{function} should return {count} values ({', '.join(names)}), e.g. `return {plain}`; "
+        f"you returned {what} ({describe(result)})."
+    )
 
 
 def expect_shape(label, got, shape, *, of="the input"):
@@ -184,10 +256,11 @@ def expect_shape(label, got, shape, *, of="the input"):
     """
     if got is None:
         raise CheckFailed(f"your {label} is None: did you forget a `return`?")
-    got_shape = np.shape(to_array(got))
-    if got_shape != tuple(shape):
+    shape = tuple(shape)
+    got_shape = np.shape(to_array(got, label, f"an array of shape {shape}" if shape else "a number"))
+    if got_shape != shape:
         raise CheckFailed(
-            f"your {label} has shape {got_shape} but {of} has shape {tuple(shape)}; "
+            f"your {label} has shape {got_shape} but {of} has shape {shape}; "
             f"a gradient always has the shape of its variable."
         )
 
@@ -211,8 +284,13 @@ def expect_close(label, got, expected, *, at="", of=None, hint="", mistakes=(), 
     backpropnb.exercises._check.CheckFailed: dL/dx is off: expected 15, got 3 (multiply by the upstream gradient).
     """
     expected = to_array(expected)
-    expect_shape(label, got, expected.shape, of=of or _variable_of(label))
-    got = to_array(got)
+    try:
+        expect_shape(label, got, expected.shape, of=of or _variable_of(label))
+    except CheckFailed as failure:
+        if not hint:
+            raise
+        raise CheckFailed(f"{str(failure).rstrip('.')} ({hint}).") from None
+    got = to_array(got, label)
     if np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=False):
         return
     for wrong, text in mistakes:
@@ -222,7 +300,7 @@ def expect_close(label, got, expected, *, at="", of=None, hint="", mistakes=(), 
             break
     where = f" at {at}" if at else ""
     extra = f" ({hint})" if hint else ""
-    raise CheckFailed(f"{label} is off{where}: expected {fmt(expected)}, got {fmt(got)}{extra}.")
+    raise CheckFailed(f"{label} is off{where}: expected {format_values(expected)}, got {format_values(got)}{extra}.")
 
 
 def _variable_of(label):
@@ -237,37 +315,3 @@ def random_generator(offset=0):
     True
     """
     return np.random.default_rng(SEED + offset)
-
-
-def finite_difference(f, x, eps=1e-6):
-    """Central-difference gradient of a scalar function ``f`` of a float or array ``x``.
-
-    >>> round(float(finite_difference(lambda v: v ** 3, 2.0)), 6)
-    12.0
-    """
-    x = np.array(x, dtype=np.float64)
-    gradient = np.zeros_like(x)
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += eps
-        minus[index] -= eps
-        gradient[index] = (float(np.sum(f(plus))) - float(np.sum(f(minus)))) / (2 * eps)
-    return gradient
-
-
-def numeric_jacobian(f, x, eps=1e-6):
-    """Central-difference Jacobian of an array function ``f``: shape ``f(x).shape + x.shape``.
-
-    >>> numeric_jacobian(lambda v: v * v, np.array([1.0, 2.0])).round(6)
-    array([[2., 0.],
-           [0., 4.]])
-    """
-    x = np.array(x, dtype=np.float64)
-    out_shape = np.shape(f(x))
-    columns = []
-    for index in np.ndindex(x.shape):
-        plus, minus = x.copy(), x.copy()
-        plus[index] += eps
-        minus[index] -= eps
-        columns.append((np.asarray(f(plus), dtype=np.float64) - np.asarray(f(minus), dtype=np.float64)) / (2 * eps))
-    return np.stack(columns, axis=-1).reshape(out_shape + x.shape)

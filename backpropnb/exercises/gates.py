@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import math
 
-from .. import engine
-from ..ops import maximum
-from ._check import CheckFailed, call, checker, expect_close, finite_difference, random_generator
+from .. import maximum, tensor
+from ..finite_differences import numeric_gradient
+from ..lecture import GATE_EXAMPLES
+from ._check import call, checker, expect_close, expect_tuple, random_generator
 
 __all__ = [
     "check_add_backward",
@@ -27,23 +28,17 @@ __all__ = [
 
 def _engine_gradients(gate, x, y, upstream):
     """The engine's downstream gradients for a two-input gate: the reference answer."""
-    a, b = engine.tensor(x), engine.tensor(y)
+    a, b = tensor(x), tensor(y)
     gate(a, b).backward(upstream)
     return float(a.grad), float(b.grad)
-
-
-def _pair(result, name):
-    """The student's (dL/dx, dL/dy); a clear hint when it is not a pair."""
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed(f"{name} should return two gradients (dL/dx, dL/dy), got {result!r}.")
-    return result
 
 
 def _two_input_cases(seed_offset):
     """Fixed cases (the lecture's numbers) followed by seeded random ones."""
     rng = random_generator(seed_offset)
     randoms = [tuple(float(v) for v in rng.normal(0, 3, size=3)) for _ in range(5)]
-    return [(2.0, 3.0, 5.0), (-2.0, 5.0, -4.0), (4.0, -1.0, 2.0)] + randoms
+    mul = GATE_EXAMPLES["mul"]  # x = 2, y = 3, upstream 5
+    return [(mul["x"], mul["y"], mul["upstream"]), (-2.0, 5.0, -4.0), (4.0, -1.0, 2.0)] + randoms
 
 
 @checker("add_backward")
@@ -55,7 +50,7 @@ def check_add_backward(add_backward):
     False
     """
     for x, y, upstream in _two_input_cases(1):
-        dx, dy = _pair(call(add_backward, x, y, upstream), "add_backward")
+        dx, dy = expect_tuple(call(add_backward, x, y, upstream), ["dL/dx", "dL/dy"], "add_backward")
         expected = _engine_gradients(lambda a, b: a + b, x, y, upstream)
         at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
         forgot = [(1.0, "the add gate passes the upstream gradient on: multiply the local gradient 1 by it")]
@@ -72,29 +67,16 @@ def check_mul_backward(mul_backward):
     False
     """
     for x, y, upstream in _two_input_cases(2):
-        dx, dy = _pair(call(mul_backward, x, y, upstream), "mul_backward")
+        dx, dy = expect_tuple(call(mul_backward, x, y, upstream), ["dL/dx", "dL/dy"], "mul_backward")
         expected = _engine_gradients(lambda a, b: a * b, x, y, upstream)
         at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
-        expect_close(
-            "dL/dx",
-            dx,
-            expected[0],
-            at=at,
-            mistakes=[
-                (x * upstream, "did you swap the inputs? The mul gate swaps: dL/dx = y · upstream"),
-                (y, "did you forget to multiply by the upstream gradient?"),
-            ],
-        )
-        expect_close(
-            "dL/dy",
-            dy,
-            expected[1],
-            at=at,
-            mistakes=[
-                (y * upstream, "did you swap the inputs? The mul gate swaps: dL/dy = x · upstream"),
-                (x, "did you forget to multiply by the upstream gradient?"),
-            ],
-        )
+        for label, got, own, (other_name, other), right in (
+            ("dL/dx", dx, x, ("y", y), expected[0]),
+            ("dL/dy", dy, y, ("x", x), expected[1]),
+        ):
+            swapped = f"did you swap the inputs? The mul gate swaps: {label} = {other_name} · upstream"
+            forgot = "did you forget to multiply by the upstream gradient?"
+            expect_close(label, got, right, at=at, mistakes=[(own * upstream, swapped), (other, forgot)])
 
 
 @checker("max_backward")
@@ -109,7 +91,7 @@ def check_max_backward(max_backward):
     """
     cases = _two_input_cases(3) + [(1.5, 1.5, 3.0)]
     for x, y, upstream in cases:
-        dx, dy = _pair(call(max_backward, x, y, upstream), "max_backward")
+        dx, dy = expect_tuple(call(max_backward, x, y, upstream), ["dL/dx", "dL/dy"], "max_backward")
         expected = _engine_gradients(maximum, x, y, upstream)
         at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
         both = "only the larger input receives the upstream gradient; the other gets 0"
@@ -132,9 +114,12 @@ def check_copy_backward(copy_backward):
     True
     """
     rng = random_generator(4)
-    cases = [(2.0, 4.0), (-1.0, 3.0)] + [tuple(float(v) for v in rng.normal(0, 3, size=2)) for _ in range(5)]
+    copy = GATE_EXAMPLES["copy"]  # upstreams 2 and 4
+    cases = [(copy["upstream"], copy["upstream2"]), (-1.0, 3.0)] + [
+        tuple(float(v) for v in rng.normal(0, 3, size=2)) for _ in range(5)
+    ]
     for upstream1, upstream2 in cases:
-        x = engine.tensor(0.7)
+        x = tensor(0.7)
         (x * upstream1 + x * upstream2).backward()  # x fans out to two branches
         got = call(copy_backward, upstream1, upstream2)
         expect_close(
@@ -166,7 +151,7 @@ def check_sigmoid_backward(sigmoid_backward):
     for x, upstream in [(1.0, 1.0), (0.0, 2.0), (-3.0, 0.5)] + [
         tuple(float(v) for v in rng.normal(0, 2, size=2)) for _ in range(5)
     ]:
-        t = engine.tensor(x)
+        t = tensor(x)
         t.sigmoid().backward(upstream)
         s = _sigmoid(x)
         at = f"x={x:.4g}, upstream={upstream:.4g}"
@@ -182,5 +167,5 @@ def check_sigmoid_backward(sigmoid_backward):
                 (upstream * (1 - x) * x, "use s = sigmoid(x) in (1 - s)·s, not x itself"),
             ],
         )
-        numeric = finite_difference(lambda v, upstream=upstream: _sigmoid(float(v)) * upstream, x)
+        numeric = numeric_gradient(lambda v, upstream=upstream: _sigmoid(float(v)) * upstream, x)
         expect_close("dL/dx", got, numeric, at=at + " (finite differences)", rtol=1e-5, atol=1e-7)

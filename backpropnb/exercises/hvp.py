@@ -15,8 +15,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import grad, hessian, hvp
-from ._check import CheckFailed, call, checker, expect_close, finite_difference, fmt, random_generator, to_array
+from .. import grad, hessian, hvp, tensor
+from ..finite_differences import central_difference, numeric_gradient
+from ..formatting import format_values
+from ..lecture import bowl, rosenbrock, saddle
+from ._check import CheckFailed, call, checker, describe, expect_close, random_generator, to_array
 
 __all__ = [
     "check_classify_critical_point",
@@ -28,22 +31,7 @@ __all__ = [
 
 
 # --- the test functions: each takes a Tensor and returns a 0-d Tensor ---------
-
-
-def bowl(p):
-    """x² + y²: a minimum at the origin, Hessian 2·I everywhere."""
-    return (p**2).sum()
-
-
-def saddle(p):
-    """x² − y²: a saddle, Hessian diag(2, −2)."""
-    return p[0] ** 2 - p[1] ** 2
-
-
-def rosenbrock(p):
-    """(1 − x)² + 100 (y − x²)²: a curved valley, so H depends on the point."""
-    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
-
+# The lecture's bowl, saddle and Rosenbrock (whose H depends on the point), and a small layer.
 
 _W = random_generator(50).normal(size=(3, 4))
 
@@ -63,15 +51,24 @@ def _cases():
     ]
 
 
-def _grad_fd_hvp(f, x, v, eps=1e-5):
-    return (grad(f)(x + eps * v) - grad(f)(x - eps * v)) / (2 * eps)
-
-
 def _hvp_hint(f, x, v, got):
-    got = to_array(got)
+    got = to_array(got, "H·v")
+    if got is not None and got.shape == () and x.shape != ():
+        return (
+            "one number is the scalar grad · v itself; backpropagate through it and return the gradient that lands"
+            " on x. For that, grad · v must be a Tensor with a graph: compute the gradient with create_graph=True"
+        )
     if got is None or got.shape != x.shape:
         return ""
     g = grad(f)(x)
+    H_v = hessian(f)(x) @ v
+    if np.allclose(got, g + H_v) and not np.allclose(g, 0):
+        return "that is grad + H·v: x.grad still held the first gradient; set x.grad = None before the second backward"
+    if np.allclose(got, 0) and not np.allclose(H_v, 0):
+        return (
+            "all zeros: the gradient was a constant, with no graph to backpropagate through; compute it with"
+            " create_graph=True (or bp.grad(f) of a Tensor x) so the second backward can differentiate it"
+        )
     if np.allclose(got, g):
         return "that is the gradient itself; backpropagate once more, through the scalar grad · v"
     if np.allclose(got, g * v):
@@ -94,9 +91,10 @@ def check_hvp_double_backprop(hvp_double_backprop):
     """
     for f, name, x, v in _cases():
         got = call(hvp_double_backprop, f, x.copy(), v.copy())
-        at = f"f = {name}, x={fmt(x)}, v={fmt(v)}"
+        at = f"f = {name}, x={format_values(x)}, v={format_values(v)}"
         expect_close("H·v", got, hessian(f)(x) @ v, at=at, of="x", hint=_hvp_hint(f, x, v, got))
-        expect_close("H·v", got, _grad_fd_hvp(f, x, v), at=at + " (finite differences of gradients)", rtol=1e-5)
+        numeric = central_difference(grad(f), x, v, eps=1e-5)
+        expect_close("H·v", got, numeric, at=at + " (finite differences of gradients)", rtol=1e-5)
 
 
 @checker("hvp_finite_difference")
@@ -108,15 +106,26 @@ def check_hvp_finite_difference(hvp_finite_difference):
     False
     """
     for f, name, x, v in _cases():
+        at = f"f = {name}, x={format_values(x)}, v={format_values(v)}"
         got = call(hvp_finite_difference, f, x.copy(), v.copy())
         expected = hessian(f)(x) @ v
-        at = f"f = {name}, x={fmt(x)}, v={fmt(v)}"
         hint = _hvp_hint(f, x, v, got)
-        doubled = got is not None and np.shape(to_array(got)) == x.shape and not np.allclose(expected, 0)
+        doubled = got is not None and np.shape(to_array(got, "H·v")) == x.shape and not np.allclose(expected, 0)
         if not hint and doubled and np.allclose(to_array(got), 2 * expected, rtol=1e-3, atol=1e-5):
             hint = "twice too large: a central difference divides by 2ε"
         # A finite difference is only accurate to about eps (one-sided) or eps² (central).
         expect_close("H·v", got, expected, at=at, of="x", hint=hint, rtol=1e-3, atol=1e-3)
+        # With a large step the formula shows: a central difference has no error of order ε, a one-sided one has.
+        eps = 0.05
+        got = call(hvp_finite_difference, f, x.copy(), v.copy(), eps=eps)
+        central = central_difference(grad(f), x, v, eps)
+        one_sided = (grad(f)(x + eps * v) - grad(f)(x)) / eps
+        hint = ""
+        if np.allclose(to_array(got, "H·v"), one_sided) and not np.allclose(one_sided, central):
+            hint = "that is a one-sided difference (∇f(x + εv) − ∇f(x)) / ε; the central one uses x + εv and x − εv"
+        elif np.allclose(to_array(got), expected, rtol=1e-3, atol=1e-3) and not np.allclose(central, expected):
+            hint = "use the eps argument your function is given, not a step of your own"
+        expect_close("H·v", got, central, at=at + f", eps={eps}", of="x", hint=hint, rtol=1e-7, atol=1e-9)
 
 
 # --- curvature ---------------------------------------------------------------
@@ -151,7 +160,7 @@ def check_classify_critical_point(classify_critical_point):
         expected = "minimum" if np.all(eigenvalues > 0) else "maximum" if np.all(eigenvalues < 0) else "saddle"
         got = call(classify_critical_point, H.copy())
         if not isinstance(got, str) or got.strip().lower() not in _VERDICTS:
-            raise CheckFailed(f'return one of "minimum", "maximum", "saddle"; for {name} you returned {got!r}.')
+            raise CheckFailed(f'return one of "minimum", "maximum", "saddle"; for {name} you returned {describe(got)}.')
         if got.strip().lower() != expected:
             hint = ""
             if np.all(np.diag(H) > 0) and expected == "saddle":
@@ -159,7 +168,7 @@ def check_classify_critical_point(classify_critical_point):
                     " Its diagonal is positive, but that is not enough: look at the eigenvalues (np.linalg.eigvalsh)."
                 )
             raise CheckFailed(
-                f"for H = {name} (eigenvalues {fmt(eigenvalues)}) the answer is {expected!r}, you said {got!r}.{hint}"
+                f"for H = {name} (eigenvalues {format_values(eigenvalues)}) the answer is {expected!r}, you said {got!r}.{hint}"
             )
 
 
@@ -175,9 +184,9 @@ def check_laplacian(laplacian):
     cases = [(f, name, x) for f, name, x, _ in _cases()]
     cases.append((lambda p: (p**3).sum(), "sum(x³)", rng.normal(size=5)))
     for f, name, x in cases:
-        got = to_array(call(laplacian, f, x.copy()))
+        got = to_array(call(laplacian, f, x.copy()), "Laplacian", "one number")
         H = hessian(f)(x)
-        at = f"f = {name}, x={fmt(x)}"
+        at = f"f = {name}, x={format_values(x)}"
         if got is not None and got.size != 1:
             raise CheckFailed(f"your Laplacian has shape {got.shape} at {at}; it is one number: add up the diagonal.")
         got = None if got is None else got.reshape(())
@@ -189,21 +198,16 @@ def check_laplacian(laplacian):
         expect_close("Laplacian", got, numeric, at=at + " (finite differences)", rtol=1e-4, atol=1e-4)
 
 
-def _second_difference_trace(f, x, h=1e-4):
-    def value(p):
-        return float(to_array(f(_constant(p))))
+def _second_difference_trace(f, x, h=5e-5):
+    """The trace of the Hessian from values of f alone: a central difference of central differences per axis."""
 
-    center = value(x)
+    def value(p):
+        return float(to_array(f(tensor(p, requires_grad=False))))
+
     total = 0.0
     for e in np.eye(x.size):
-        total += (value(x + h * e) - 2 * center + value(x - h * e)) / h**2
+        total += float(central_difference(lambda p, e=e: central_difference(value, p, e, h), x, e, h))
     return total
-
-
-def _constant(array):
-    from .. import tensor
-
-    return tensor(array, requires_grad=False)
 
 
 # --- double backprop as a regulariser ----------------------------------------
@@ -232,12 +236,19 @@ def check_gradient_norm_penalty(penalty_gradient):
         g = grad(loss)(w)
         expected = 2 * hvp(loss)(w, g)
         hint = ""
-        if got is not None and np.shape(to_array(got)) == w.shape:
+        if got is not None and np.shape(to_array(got, "dP/dw")) == w.shape:
             if np.allclose(to_array(got), expected / 2):
                 hint = "half of it: the derivative of ||g||² is 2·H·g"
             elif np.allclose(to_array(got), 2 * g):
                 hint = "that treats the gradient as a constant; build it with create_graph so it can be differentiated"
+            elif np.allclose(to_array(got), g + expected) and not np.allclose(g, 0):
+                hint = "that is grad + dP/dw: w.grad still held the first gradient; set w.grad = None before the second backward"
+            elif np.allclose(to_array(got), 0) and not np.allclose(expected, 0):
+                hint = (
+                    "all zeros: the gradient was a constant, with no graph to backpropagate through; compute it with"
+                    " create_graph=True (or bp.grad(loss) of a Tensor w) so it can be differentiated"
+                )
         at = f"loss = {name}"
         expect_close("dP/dw", got, expected, at=at, hint=hint)
-        numeric = finite_difference(lambda v, loss=loss: np.sum(grad(loss)(v) ** 2), w)
+        numeric = numeric_gradient(lambda v, loss=loss: np.sum(grad(loss)(v) ** 2), w)
         expect_close("dP/dw", got, numeric, at=at + " (finite differences)", rtol=1e-5, atol=1e-6)

@@ -15,17 +15,21 @@ from __future__ import annotations
 import numpy as np
 
 from .. import jacobian, matmul, relu, vjp
-from ._check import CheckFailed, call, checker, expect_close, finite_difference, fmt, random_generator, to_array
+from ..finite_differences import numeric_gradient
+from ..formatting import format_values
+from ..lecture import NORM_W, NORM_X, RELU_X
+from ._check import CheckFailed, call, checker, expect_close, expect_tuple, random_generator, to_array
 
 __all__ = ["check_linear_backward", "check_matmul_backward", "check_relu_backward", "check_relu_jacobian"]
 
-RELU_X = np.array([1.0, 3.0, -2.0, 4.0])  # the lecture's input: its Jacobian is diag(1, 1, 0, 1)
+# ReLU's slope at 0 is 0 (the engine's convention, and the notebook's): an input with a 0 catches `x >= 0`.
+RELU_AT_ZERO = np.array([0.0, 2.0, -1.0, 0.0])
 
 
 def _expect_gradient(label, got, expected, *, at="", hint=""):
     """Like expect_close, but a transposed shape gets its own hint."""
     expected = to_array(expected)
-    got_shape = np.shape(to_array(got)) if got is not None else None
+    got_shape = np.shape(to_array(got, label)) if got is not None else None
     if expected.ndim == 2 and got_shape == expected.shape[::-1] and expected.shape[0] != expected.shape[1]:
         variable = label.split("/d", 1)[1]
         raise CheckFailed(
@@ -33,13 +37,6 @@ def _expect_gradient(label, got, expected, *, at="", hint=""):
             f"— did you forget a transpose?"
         )
     expect_close(label, got, expected, at=at, hint=hint)
-
-
-def _pair(result, names):
-    """The two gradients a backward returns, or a hint when it is not a pair."""
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed(f"return a pair ({names}), e.g. `return dX, dW`; you returned {type(result).__name__}.")
-    return result
 
 
 # --- ReLU -------------------------------------------------------------------
@@ -54,18 +51,22 @@ def check_relu_jacobian(relu_jacobian):
     True
     """
     rng = random_generator(40)
-    for x in [RELU_X, rng.normal(size=6)]:
+    for x in [RELU_X, RELU_AT_ZERO, rng.normal(size=6)]:
         got = call(relu_jacobian, x.copy())
         n = x.size
-        if got is not None and np.shape(to_array(got)) == (n,):
+        if got is not None and np.shape(to_array(got, "Jacobian")) == (n,):
             raise CheckFailed(
                 f"your Jacobian has shape ({n},): that is only its diagonal; "
                 f"build the full ({n}, {n}) matrix (np.diag puts a vector on a diagonal)."
             )
         expected = jacobian(relu)(x)
-        mirrored = got is not None and np.shape(to_array(got)) == (n, n) and np.allclose(to_array(got), np.diag(x < 0))
-        hint = "the slope is 1 where x > 0 and 0 elsewhere" if mirrored else ""
-        expect_close("Jacobian", got, expected, at=f"x={fmt(x)}", of="(n, n) with n = x.size", hint=hint)
+        square = got is not None and np.shape(to_array(got, "Jacobian")) == (n, n)
+        hint = ""
+        if square and np.allclose(to_array(got), np.diag(x < 0)):
+            hint = "the slope is 1 where x > 0 and 0 elsewhere"
+        elif square and np.allclose(to_array(got), np.diag(x >= 0)):
+            hint = "at x = 0 the slope is 0: use x > 0, not x >= 0"
+        expect_close("Jacobian", got, expected, at=f"x={format_values(x)}", of="(n, n) with n = x.size", hint=hint)
 
 
 @checker("relu_backward")
@@ -77,25 +78,29 @@ def check_relu_backward(relu_backward):
     False
     """
     rng = random_generator(41)
-    cases = [(RELU_X, np.array([5.0, 6.0, 7.0, 8.0])), (rng.normal(size=7), rng.normal(size=7))]
+    cases = [(RELU_X, np.array([5.0, 6.0, 7.0, 8.0])), (RELU_AT_ZERO, np.array([5.0, 6.0, 7.0, 8.0]))]
+    cases.append((rng.normal(size=7), rng.normal(size=7)))
     cases.append((rng.normal(size=(3, 4)), rng.normal(size=(3, 4))))  # a minibatch: same rule, any shape
     for x, upstream in cases:
         got = call(relu_backward, x.copy(), upstream.copy())
-        if got is not None and np.shape(to_array(got)) == (x.size, x.size) and x.ndim == 1:
+        if got is not None and np.shape(to_array(got, "dL/dx")) == (x.size, x.size) and x.ndim == 1:
             raise CheckFailed(
-                f"your dL/dx has shape {np.shape(to_array(got))}: that is a Jacobian; "
+                f"your dL/dx has shape {(x.size, x.size)}: that is a Jacobian; "
                 f"return the vector upstream * (x > 0) of shape {x.shape} instead."
             )
         expected = vjp(relu, x)[1](upstream)[0]
-        _expect_gradient("dL/dx", got, expected, at=f"x={fmt(x)}", hint=_relu_hint(x, upstream, got))
-        numeric = finite_difference(lambda v, u=upstream: np.sum(u * np.maximum(v, 0)), x)
-        expect_close("dL/dx", got, numeric, at=f"x={fmt(x)} (finite differences)", rtol=1e-5, atol=1e-6)
+        _expect_gradient("dL/dx", got, expected, at=f"x={format_values(x)}", hint=_relu_hint(x, upstream, got))
+        if not np.any(x == 0):  # a finite difference straddling the kink at 0 gives half the slope
+            numeric = numeric_gradient(lambda v, u=upstream: np.sum(u * np.maximum(v, 0)), x)
+            expect_close("dL/dx", got, numeric, at=f"x={format_values(x)} (finite differences)", rtol=1e-5, atol=1e-6)
 
 
 def _relu_hint(x, upstream, got):
-    got = to_array(got)
+    got = to_array(got, "dL/dx")
     if got is None or got.shape != x.shape:
         return ""
+    if np.any(x == 0) and np.allclose(got, upstream * (x >= 0)):
+        return "at x = 0 the slope is 0, so nothing passes there: use x > 0, not x >= 0"
     if np.allclose(got, upstream):
         return "keep the upstream gradient only where x > 0; elsewhere send 0"
     if np.allclose(got, (x > 0).astype(float)):
@@ -121,7 +126,7 @@ def check_matmul_backward(matmul_backward):
     rng = random_generator(42)
     for n, d, m in [(4, 2, 3), (5, 3, 2), (1, 4, 4)]:
         X, W, upstream = rng.normal(size=(n, d)), rng.normal(size=(d, m)), rng.normal(size=(n, m))
-        got = _pair(call(matmul_backward, X.copy(), W.copy(), upstream.copy()), "dL/dX, dL/dW")
+        got = _call_backward(matmul_backward, "matmul_backward", {"X": X, "W": W}, upstream)
         expected = vjp(matmul, X, W)[1](upstream)
         at = f"X of shape {X.shape}, W of shape {W.shape}"
         _swapped_hint(got, X, W, "dL/dX, dL/dW")
@@ -133,16 +138,24 @@ def check_matmul_backward(matmul_backward):
         expect_close("dL/dW", got[1], numeric[1], at=at + " (finite differences)", rtol=1e-5)
 
 
+def _call_backward(backward, title, inputs, upstream):
+    """Call a student's two-input backward on copies; its two gradients, or a hint naming their shapes."""
+    names = [f"dL/d{name}" for name in inputs]
+    shapes = " and ".join(f"dL/d{name} of shape {value.shape} (like {name})" for name, value in inputs.items())
+    got = call(backward, *(value.copy() for value in inputs.values()), upstream.copy(), expected=shapes)
+    return expect_tuple(got, names, title)
+
+
 def _numeric_matmul_gradients(A, B, upstream):
     """Central differences of L = sum(upstream * (A @ B)) with respect to A and to B."""
     return (
-        finite_difference(lambda v: np.sum(upstream * (v @ B)), A),
-        finite_difference(lambda v: np.sum(upstream * (A @ v)), B),
+        numeric_gradient(lambda v: np.sum(upstream * (v @ B)), A),
+        numeric_gradient(lambda v: np.sum(upstream * (A @ v)), B),
     )
 
 
 def _swapped_hint(got, first, second, names):
-    shapes = tuple(np.shape(to_array(g)) for g in got)
+    shapes = tuple(np.shape(to_array(g, name)) for g, name in zip(got, names.split(", ")))
     if first.shape != second.shape and shapes == (second.shape, first.shape):
         raise CheckFailed(f"your two gradients come in the wrong order: return ({names}).")
 
@@ -156,19 +169,17 @@ def check_linear_backward(linear_backward):
     True
     """
     # First the lecture's ||Wx||^2 example, where the upstream dL/dq is 2q.
-    W = np.array([[0.1, 0.5], [-0.3, 0.8]])
-    x = np.array([0.2, 0.4])
-    cases = [(W, x, 2 * W @ x)]
+    cases = [(NORM_W, NORM_X, 2 * NORM_W @ NORM_X)]
     rng = random_generator(43)
     cases += [(rng.normal(size=(3, 4)), rng.normal(size=4), rng.normal(size=3)) for _ in range(2)]
     for W, x, upstream in cases:
-        got = _pair(call(linear_backward, W.copy(), x.copy(), upstream.copy()), "dL/dW, dL/dx")
+        got = _call_backward(linear_backward, "linear_backward", {"W": W, "x": x}, upstream)
         expected = vjp(matmul, W, x)[1](upstream)
-        at = f"W of shape {W.shape}, x={fmt(x)}"
+        at = f"W of shape {W.shape}, x={format_values(x)}"
         _swapped_hint(got, W, x, "dL/dW, dL/dx")
         _expect_gradient("dL/dW", got[0], expected[0], at=at, hint="dL/dW = dL/dq xᵀ, an outer product")
         dx_hint = "dL/dx = Wᵀ dL/dq" if W.shape[0] == W.shape[1] else ""
-        if got[1] is not None and np.shape(to_array(got[1])) == (W.shape[0],) != x.shape:
+        if got[1] is not None and np.shape(to_array(got[1], "dL/dx")) == (W.shape[0],) != x.shape:
             raise CheckFailed(
                 f"your dL/dx has shape {(W.shape[0],)} but x has shape {x.shape} — did you use W instead of Wᵀ?"
             )

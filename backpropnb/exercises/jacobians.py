@@ -10,20 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import engine
-from ..functional import jacobian
-from ..ops import stack
-from ._check import CheckFailed, call, checker, expect_close, expect_shape, numeric_jacobian, random_generator
+from .. import jacobian, stack, tensor
+from ..finite_differences import numeric_jacobian
+from ..lecture import NORM_W, NORM_X
+from ._check import call, checker, expect_close, expect_shape, expect_tuple, random_generator, to_array
 
 __all__ = ["check_norm_wx_backward", "check_square_map_jacobian"]
-
-LECTURE_W = np.array([[0.1, 0.5], [-0.3, 0.8]])
-LECTURE_X = np.array([0.2, 0.4])
 
 
 def _engine_norm_wx(W, x):
     """dW and dx of f = ||W x||² from the engine: the reference answer."""
-    Wt, xt = engine.tensor(W), engine.tensor(x)
+    Wt, xt = tensor(W), tensor(x)
     ((Wt @ xt) ** 2).sum().backward()
     return Wt.grad, xt.grad
 
@@ -31,16 +28,10 @@ def _engine_norm_wx(W, x):
 def _cases():
     rng = random_generator(31)
     return [
-        (LECTURE_W, LECTURE_X),
+        (NORM_W, NORM_X),
         (rng.normal(size=(4, 3)), rng.normal(size=3)),
         (rng.normal(size=(2, 3)), rng.normal(size=(3, 1))),  # x as a column vector
     ]
-
-
-def _pair(result):
-    if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed(f"norm_wx_backward should return two gradients (dL/dW, dL/dx), got {result!r}.")
-    return result
 
 
 @checker("norm_wx_backward")
@@ -48,14 +39,13 @@ def check_norm_wx_backward(norm_wx_backward):
     """Check ``norm_wx_backward(W, x) -> (dL/dW, dL/dx)`` for L = ||W x||² (x of shape (n,) or (n, 1)).
 
     >>> check_norm_wx_backward(lambda W, x: (W, W.T @ (W @ x)))
-    ✗ norm_wx_backward: dL/dW is off at the lecture's W and x: expected [[0.088 0.176]
-     [0.104 0.208]], got [[ 0.1  0.5]
-     [-0.3  0.8]] (dL/dW = 2 q xᵀ with q = W x).
+    ✗ norm_wx_backward: dL/dW is off at the lecture's W and x: expected [[0.088 0.176] [0.104 0.208]], got [[ 0.1  0.5] [-0.3  0.8]] (dL/dW = 2 q xᵀ with q = W x).
     False
     """
     for index, (W, x) in enumerate(_cases()):
         at = "the lecture's W and x" if index == 0 else f"W of shape {W.shape} and x of shape {x.shape}"
-        dW, dx = _pair(call(norm_wx_backward, W.copy(), x.copy()))
+        result = call(norm_wx_backward, W.copy(), x.copy())
+        dW, dx = expect_tuple(result, ["dL/dW", "dL/dx"], "norm_wx_backward")
         expected_dW, expected_dx = _engine_norm_wx(W, x)
         q = W @ x
         q_col, x_col = q.reshape(-1, 1), x.reshape(-1, 1)
@@ -98,9 +88,7 @@ def check_square_map_jacobian(square_map_jacobian):
     Row i is output i, column j is input j (x first, then y); its determinant is 4(x² + y²).
 
     >>> check_square_map_jacobian(lambda x, y: np.array([[2 * x, 2 * y], [-2 * y, 2 * x]]))
-    ✗ square_map_jacobian: J is off at x=1, y=2: expected [[ 2. -4.]
-     [ 4.  2.]], got [[ 2.  4.]
-     [-4.  2.]] (transposed? Row i holds the derivatives of output i, column j those with respect to input j).
+    ✗ square_map_jacobian: J is off at x=1, y=2: expected [[ 2. -4.] [ 4.  2.]], got [[ 2.  4.] [-4.  2.]] (transposed? Row i holds the derivatives of output i, column j those with respect to input j).
     False
     """
     rng = random_generator(32)
@@ -110,12 +98,10 @@ def check_square_map_jacobian(square_map_jacobian):
         got = call(square_map_jacobian, x, y)
         point = np.array([x, y])
         expected = jacobian(_square_map)(point)
-        if got is None:
-            raise CheckFailed("your J is None: did you forget a `return`?")
         expect_shape("J", got, (2, 2), of="a Jacobian of 2 outputs by 2 inputs")
         transposed = "transposed? Row i holds the derivatives of output i, column j those with respect to input j"
         expect_close("J", got, expected, at=at, of="J", mistakes=[(expected.T, transposed)])
         numeric = numeric_jacobian(_square_map_numpy, point)
         expect_close("J", got, numeric, at=at + " (finite differences)", of="J", rtol=1e-5, atol=1e-7)
-        determinant = float(np.linalg.det(np.asarray(got, dtype=float)))
+        determinant = float(np.linalg.det(to_array(got, "J")))
         expect_close("det J", determinant, 4 * (x * x + y * y), at=at, of="det J")

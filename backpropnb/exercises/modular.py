@@ -23,20 +23,17 @@ import math
 
 import numpy as np
 
-from .. import engine
-from ..function import Context, Function
-from ..functional import gradcheck
-from ._check import CheckFailed, call, checker, expect_close, finite_difference, random_generator, to_array
+from .. import Context, Function, gradcheck, tensor
+from ..finite_differences import numeric_gradient
+from ..lecture import NEURON_W, NEURON_X
+from ._check import CheckFailed, call, checker, expect_close, expect_tuple, random_generator, to_array
 
 __all__ = ["check_multiply_function", "check_neuron_flat", "check_sigmoid_function"]
-
-LECTURE_W = (2.0, -3.0, -3.0)
-LECTURE_X = (-1.0, -2.0)
 
 
 def _engine_neuron(w, x):
     """f = sigmoid(w0 x0 + w1 x1 + w2) and its gradients, from the engine."""
-    wt, xt = engine.tensor(np.array(w)), engine.tensor(np.array(x))
+    wt, xt = tensor(np.array(w)), tensor(np.array(x))
     f = (wt[0] * xt[0] + wt[1] * xt[1] + wt[2]).sigmoid()
     f.backward()
     return float(f.data), wt.grad, xt.grad
@@ -57,14 +54,11 @@ def check_neuron_flat(neuron_flat):
     False
     """
     rng = random_generator(21)
-    cases = [(LECTURE_W, LECTURE_X)] + [
+    cases = [(NEURON_W, NEURON_X)] + [
         (tuple(float(v) for v in rng.normal(size=3)), tuple(float(v) for v in rng.normal(size=2))) for _ in range(4)
     ]
     for w, x in cases:
-        result = call(neuron_flat, list(w), list(x))
-        if not isinstance(result, (tuple, list)) or len(result) != 3:
-            raise CheckFailed(f"neuron_flat should return three things (f, dw, dx), got {result!r}.")
-        f, dw, dx = result
+        f, dw, dx = expect_tuple(call(neuron_flat, list(w), list(x)), ["f", "dw", "dx"], "neuron_flat")
         expected_f, expected_dw, expected_dx = _engine_neuron(w, x)
         at = f"w=[{', '.join(f'{v:.4g}' for v in w)}], x=[{', '.join(f'{v:.4g}' for v in x)}]"
         s = expected_f
@@ -72,7 +66,7 @@ def check_neuron_flat(neuron_flat):
         local = (1 - s) * s
         expect_close(
             "dL/dw",
-            np.ravel(to_array(dw)),
+            np.ravel(to_array(dw, "dL/dw")),
             expected_dw,
             at=at,
             mistakes=[(np.array([x[0], x[1], 1.0]), "multiply by the sigmoid's local gradient (1 - f)·f")],
@@ -80,13 +74,13 @@ def check_neuron_flat(neuron_flat):
         )
         expect_close(
             "dL/dx",
-            np.ravel(to_array(dx)),
+            np.ravel(to_array(dx, "dL/dx")),
             expected_dx,
             at=at,
             mistakes=[(local * np.array(x), "the mul gate swaps: dx0 gets w0, not x0")],
         )
-        numeric_w = finite_difference(lambda v, x=x: _neuron_value(v, x), np.array(w))
-        expect_close("dL/dw", np.ravel(to_array(dw)), numeric_w, at=at + " (finite differences)", rtol=1e-5)
+        numeric_w = numeric_gradient(lambda v, x=x: _neuron_value(v, x), np.array(w))
+        expect_close("dL/dw", np.ravel(to_array(dw, "dL/dw")), numeric_w, at=at + " (finite differences)", rtol=1e-5)
 
 
 def _expect_function_class(cls, name):
@@ -123,11 +117,11 @@ def check_sigmoid_function(Sigmoid):  # noqa: N803 - the student's class, named 
                 f"forward should save its output s with ctx.save_for_backward(s) (at {at}); "
                 f"backward then needs no exp at all: (1 - s)·s."
             )
-        t = engine.tensor(x)
+        t = tensor(x)
         y = call(Sigmoid.apply, t)
         upstream = rng.normal(size=x.shape)
         call(y.backward, upstream)
-        reference = engine.tensor(x)
+        reference = tensor(x)
         reference.sigmoid().backward(upstream)
         expect_close(
             "dL/dx", t.grad, reference.grad, at=at, mistakes=[(upstream * expected, "local gradient is (1 - s)·s")]
@@ -152,7 +146,7 @@ def check_multiply_function(Multiply):  # noqa: N803 - the student's class, name
     pairs = [(np.array(2.0), np.array(3.0))] + [(rng.normal(size=s), rng.normal(size=s)) for s in [(3,), (2, 2)]]
     for a, b in pairs:
         at = f"a={np.array2string(a, precision=4)}, b={np.array2string(b, precision=4)}"
-        ta, tb = engine.tensor(a), engine.tensor(b)
+        ta, tb = tensor(a), tensor(b)
         y = call(Multiply.apply, ta, tb)
         expect_close("forward output", y.data, a * b, at=at, of="a")
         upstream = np.full(a.shape, 5.0) if a.ndim == 0 else rng.normal(size=a.shape)

@@ -11,7 +11,8 @@ only when first asked for.
 (True, '0.3333')
 """
 
-from .graph import GraphDrawing, draw, format_number, to_html
+from ..formatting import format_number
+from .graph import GraphDrawing, draw, to_html
 
 _PLOTS = ("plot_jacobian", "plot_jacobian_memory", "plot_contour_hvp", "plot_training_curve")
 

@@ -22,6 +22,7 @@ import graphviz
 import numpy as np
 
 from ..engine import Tensor
+from ..formatting import format_array, format_number
 from ..ops import REGISTRY
 from ..trace import backward_steps
 from . import _dot
@@ -37,39 +38,6 @@ INSTALL_HINT = (
     "brew install graphviz (macOS) or conda install graphviz "
     "(on Linux x86-64, macOS arm64 and Windows x86-64, pip install graphviz-pure is enough)."
 )
-
-# ======================================================================
-# Numbers
-# ======================================================================
-
-
-def format_number(x):
-    """A number with 4 significant digits, the way every drawing shows numbers (-0 shows as 0).
-
-    >>> format_number(-12.0), format_number(0.19661193), format_number(-0.0), format_number(1234567)
-    ('-12', '0.1966', '0', '1.235e+06')
-    """
-    value = float(np.asarray(getattr(x, "data", x)).reshape(()))
-    return f"{value + 0.0:.4g}"  # + 0.0 turns -0.0 into 0.0
-
-
-def format_array(a):
-    """A short text for an array: the number itself, up to 4 entries, or mean/min/max.
-
-    >>> format_array(np.array(3.0)), format_array(np.array([1.0, -0.5]))
-    ('3', '[1, -0.5]')
-    >>> format_array(np.arange(4.0).reshape(2, 2)), format_array(np.arange(6.0).reshape(2, 3))
-    ('[[0, 1], [2, 3]]', 'mean 2.5, min 0, max 5')
-    """
-    a = np.asarray(getattr(a, "data", a))
-    if a.ndim == 0:
-        return format_number(a)
-    if a.size == 0:
-        return "empty"
-    if a.size <= 4:
-        return " ".join(np.array2string(a, separator=", ", formatter={"all": format_number}).split())
-    return f"mean {format_number(a.mean())}, min {format_number(a.min())}, max {format_number(a.max())}"
-
 
 # ======================================================================
 # The walk: which values and gates are drawn

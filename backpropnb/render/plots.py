@@ -22,10 +22,9 @@ from matplotlib.colors import BoundaryNorm
 from matplotlib.ticker import MaxNLocator
 
 import backpropnb
-
-# The layer of CURRICULUM.md section 4: 4096 units wide, a minibatch of 100.
-REFERENCE_WIDTH = 4096
-REFERENCE_BATCH = 100
+from backpropnb.formatting import format_number as _sig
+from backpropnb.lecture import LAYER_BATCH as REFERENCE_BATCH  # the lecture's layer: 4096 wide, a batch of 100
+from backpropnb.lecture import LAYER_WIDTH as REFERENCE_WIDTH
 
 _DTYPE_NAMES = {2: "float16", 4: "float32", 8: "float64"}
 _ARROW_COLOURS = {"gradient": "#d62728", "v": "white", "hvp": "#ff8c00"}
@@ -121,10 +120,6 @@ def _new_figure(figsize, layout=None):
     return figure
 
 
-def _sig(value, digits=4):
-    return f"{float(value) + 0.0:.{digits}g}"
-
-
 # ----------------------------------------------------------------------
 # The explicit Jacobian as a heat map
 # ----------------------------------------------------------------------
@@ -183,7 +178,7 @@ def _annotate_cells(axes, matrix, limit):
 def plot_jacobian_memory(widths=(16, 64, 256, 1024, 4096, 16384), batch=REFERENCE_BATCH, dtype_bytes=(4, 8)):
     """Memory of the explicit Jacobian versus the implicit VJP of an elementwise layer as it widens (log scale).
 
-    The 4096-wide layer with a batch of 100 (CURRICULUM.md section 4) is marked.
+    The 4096-wide layer with a batch of 100 is marked.
     ``figure.backpropnb_data`` holds ``widths``, ``batch``, ``explicit_bytes`` and
     ``implicit_bytes`` (each a dict from bytes per number to a list aligned with
     ``widths``) and ``reference`` (``jacobian_memory`` of the marked layer per itemsize).

@@ -15,27 +15,22 @@ local and downstream gradients.
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 import ipywidgets as widgets
 import numpy as np
 
 import backpropnb
+from backpropnb.formatting import MAX_DIGITS, format_number, format_product
+from backpropnb.lecture import GATE_EXAMPLES, named
 from backpropnb.render.graph import draw, to_html
-from backpropnb.widgets.base import PRE_STYLE, Explorer, fmt
+from backpropnb.widgets.base import Explorer, check_choice
 
 GATES = ("add", "mul", "max", "copy", "sigmoid")
 TWO_INPUTS = ("add", "mul", "max")  # copy and sigmoid read x only
 
-# The lecture's gate examples (CURRICULUM.md section 1), set whenever the gate changes.
-DEFAULTS = {
-    "add": {"x": 3.0, "y": 4.0, "upstream": 2.0},  # both inputs get 2
-    "mul": {"x": 2.0, "y": 3.0, "upstream": 5.0},  # x gets 3·5 = 15, y gets 2·5 = 10
-    "max": {"x": 4.0, "y": 5.0, "upstream": 9.0},  # y is larger: y gets 9, x gets 0
-    "copy": {"x": 7.0, "upstream": 2.0, "upstream2": 4.0},  # x gets 2 + 4 = 6
-    "sigmoid": {"x": 1.0, "upstream": 1.0},  # s = 0.7311, local (1 - s)s = 0.1966
-}
+# The lecture's gate examples, loaded whenever the gate changes.
+DEFAULTS = GATE_EXAMPLES
 SLIDER_RANGE = {"min": -10.0, "max": 10.0, "step": 0.1}
 
 RULES = {
@@ -82,22 +77,16 @@ def build_gate(gate, x, y):
     >>> float(output.data), sorted(inputs)
     (7.0, ['x', 'y'])
     """
-    if gate not in GATES:
-        raise ValueError(f"GateExplorer: unknown gate {gate!r}; pick one of {list(GATES)}")
+    check_choice("GateExplorer", "gate", gate, GATES)
     xs = backpropnb.tensor(float(x), name="x")
     if gate == "sigmoid":
-        return _named(xs.sigmoid(), "s"), {"x": xs}
+        return named(xs.sigmoid(), "s"), {"x": xs}
     if gate == "copy":
-        branches = [_named(Copy.apply(xs), f"branch {i}") for i in (1, 2)]
-        return _named(backpropnb.stack(branches), "both branches"), {"x": xs}
+        branches = [named(Copy.apply(xs), f"branch {i}") for i in (1, 2)]
+        return named(backpropnb.stack(branches), "both branches"), {"x": xs}
     ys = backpropnb.tensor(float(y), name="y")
     output = {"add": lambda: xs + ys, "mul": lambda: xs * ys, "max": lambda: backpropnb.maximum(xs, ys)}[gate]()
-    return _named(output, "z"), {"x": xs, "y": ys}
-
-
-def _named(t, name):
-    t.name = name
-    return t
+    return named(output, "z"), {"x": xs, "y": ys}
 
 
 def gate_report(gate, x, y=0.0, upstream=1.0, upstream2=0.0):
@@ -116,8 +105,8 @@ def gate_report(gate, x, y=0.0, upstream=1.0, upstream2=0.0):
     lines = [forward_line(gate, output, inputs), RULES[gate], upstream_line(gate, upstream, upstream2)]
     lines += [input_line(name, tensor, steps) for name, tensor in inputs.items()]
     if gate == "sigmoid":
-        s = float(output.data)
-        lines.insert(2, f"local ds/dx = (1 - s)·s = (1 - {fmt(s)}) × {fmt(s)} = {fmt((1 - s) * s)}")
+        s, one_minus_s, local = sigmoid_texts(float(output.data))
+        lines.insert(2, f"local ds/dx = (1 - s)·s = (1 - {s}) × {s} = {one_minus_s} × {s} = {local}")
     return GateReport(gate, output, inputs, lines)
 
 
@@ -128,16 +117,37 @@ def forward_line(gate, output, inputs):
     >>> forward_line("max", output, inputs)
     'forward: z = max(x, y) = max(4, 5) = 5'
     """
-    x = fmt(inputs["x"].data)
+    x = format_number(inputs["x"].data)
     if gate == "copy":
         return f"forward: x = {x} is copied into branch 1 = {x} and branch 2 = {x}"
     if gate == "sigmoid":
-        return f"forward: s = σ(x) = 1/(1 + e^-x) = σ({x}) = {fmt(output.data)}"
-    y, z = fmt(inputs["y"].data), fmt(output.data)
+        return f"forward: s = σ(x) = 1/(1 + e^-x) = σ({x}) = {sigmoid_texts(float(output.data))[0]}"
+    y, z = format_number(inputs["y"].data), format_number(output.data)
     if gate == "max":
         return f"forward: z = max(x, y) = max({x}, {y}) = {z}"
     symbol = {"add": "+", "mul": "×"}[gate]
     return f"forward: z = x {symbol} y = {x} {symbol} {y} = {z}"
+
+
+def sigmoid_texts(s):
+    """s, 1 - s and the local gradient (1 - s)·s as printed, s with enough digits to redo both by hand.
+
+    Near x = 10 the output s = 0.99995… shows as 1 at 4 digits, and "(1 - 1) × 1"
+    would not give the printed local gradient; s then gets more digits.
+
+    >>> sigmoid_texts(0.7310585786300049), sigmoid_texts(0.9999546021312976)
+    (('0.7311', '0.2689', '0.1966'), ('0.9999546', '4.54e-05', '4.54e-05'))
+    """
+    local = format_number((1 - s) * s)
+    for digits in range(4, MAX_DIGITS + 1):
+        shown = format_number(s, digits)
+        one_minus = format_number(1 - float(shown), digits)
+        if (
+            format_number(float(one_minus)) == format_number(1 - s)
+            and format_number(float(one_minus) * float(shown)) == local
+        ):
+            return shown, one_minus, local
+    return shown, one_minus, local
 
 
 def upstream_line(gate, upstream, upstream2):
@@ -147,8 +157,8 @@ def upstream_line(gate, upstream, upstream2):
     'upstream dL/dz = 5'
     """
     if gate == "copy":
-        return f"upstream: branch 1 receives {fmt(upstream)}, branch 2 receives {fmt(upstream2)}"
-    return f"upstream dL/d{'s' if gate == 'sigmoid' else 'z'} = {fmt(upstream)}"
+        return f"upstream: branch 1 receives {format_number(upstream)}, branch 2 receives {format_number(upstream2)}"
+    return f"upstream dL/d{'s' if gate == 'sigmoid' else 'z'} = {format_number(upstream)}"
 
 
 def input_line(name, tensor, steps):
@@ -158,17 +168,18 @@ def input_line(name, tensor, steps):
     >>> input_line("x", x, backpropnb.trace_backward(x * y, np.array(5.0)))
     'x: downstream = local × upstream = 3 × 5 = 15'
     """
-    terms = [
-        f"{fmt(step.local[i])} × {fmt(step.upstream)}"
+    products = [
+        format_product([step.local[i], step.upstream], step.local[i] * step.upstream)
         for step in sorted(steps, key=lambda step: step.node.name or "")  # branch 1 before branch 2
         for i, parent in enumerate(step.node.parents)
         if parent is tensor and step.local is not None
     ]
-    rule = "local × upstream" if len(terms) == 1 else "local × upstream, summed over both branches"
-    return f"{name}: downstream = {rule} = {' + '.join(terms)} = {fmt(tensor.grad)}"
+    terms = " + ".join(" × ".join(factors) for factors, _ in products)
+    rule = "local × upstream" if len(products) == 1 else "local × upstream, summed over both branches"
+    return f"{name}: downstream = {rule} = {terms} = {format_number(tensor.grad)}"
 
 
-def _slider(name, value, description):
+def _slider(value, description):
     return widgets.FloatSlider(value=value, description=description, readout_format=".1f", **SLIDER_RANGE)
 
 
@@ -186,22 +197,21 @@ class GateExplorer(Explorer):
     """
 
     def __init__(self, gate="add"):
-        super().__init__()
-        values = {"x": 0.0, "y": 0.0, "upstream": 1.0, "upstream2": 1.0, **DEFAULTS.get(gate, {})}
+        check_choice("GateExplorer", "gate", gate, GATES)
+        values = {"x": 0.0, "y": 0.0, "upstream": 1.0, "upstream2": 1.0, **DEFAULTS[gate]}
         controls = {
             "gate": widgets.Dropdown(options=list(GATES), value=gate, description="gate"),
-            "x": _slider("x", values["x"], "input x"),
-            "y": _slider("y", values["y"], "input y"),
-            "upstream": _slider("upstream", values["upstream"], "upstream"),
-            "upstream2": _slider("upstream2", values["upstream2"], "upstream 2"),
+            "x": _slider(values["x"], "input x"),
+            "y": _slider(values["y"], "input y"),
+            "upstream": _slider(values["upstream"], "upstream"),
+            "upstream2": _slider(values["upstream2"], "upstream 2"),
         }
         self.graph = widgets.HTML()
-        self.text = widgets.HTML()
         self.report, self.digraph = None, None
-        self._wire(controls)
         inputs = widgets.VBox([controls["x"], controls["y"]])
         upstreams = widgets.VBox([controls["upstream"], controls["upstream2"]])
-        self.children = [widgets.HBox([controls["gate"], inputs, upstreams]), self.graph, self.text, self.error_area]
+        header = widgets.HBox([controls["gate"], inputs, upstreams])
+        super().__init__(controls, views=[self.graph], header=header)
 
     def _on_change(self, change):
         if change["owner"] is self.controls["gate"] and change["new"] in DEFAULTS:
@@ -218,10 +228,10 @@ class GateExplorer(Explorer):
         self.report = gate_report(**values)
         self.digraph = draw(self.report.output)
         self.graph.value = to_html(self.digraph)
-        self.text.value = f"<pre style='{PRE_STYLE}'>" + html.escape("\n".join(self.report.lines)) + "</pre>"
+        return self.report.lines
 
     def snapshot(self):
         """The explanation lines, then the DOT source of the graph."""
         if self.report is None:
             return ""
-        return "\n".join([f"gate: {self.report.gate}", *self.report.lines, "graph (DOT source):", self.digraph.source])
+        return "\n".join([f"gate: {self.report.gate}", *self.lines, "graph (DOT source):", self.digraph.source])

@@ -13,14 +13,14 @@ of gradients, to show that they agree.
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as widgets
 import numpy as np
 
 import backpropnb
+from backpropnb.finite_differences import central_difference
+from backpropnb.lecture import bowl, rosenbrock, saddle
 from backpropnb.render.plots import plot_contour_hvp
-from backpropnb.widgets.base import PRE_STYLE, Explorer, figure_png, fmt
+from backpropnb.widgets.base import Explorer, check_choice, check_range, figure_png, fmt
 
 # A tiny fixed dataset for the neuron: inputs and 0/1 targets (one point on the
 # "wrong" side keeps the loss from having a minimum at infinity).
@@ -28,23 +28,8 @@ NEURON_INPUTS = np.array([-2.0, -1.0, 0.5, 1.0, 2.5])
 NEURON_TARGETS = np.array([0.0, 0.0, 1.0, 0.0, 1.0])
 
 
-# Each function takes p whose first axis has length 2 (p[0] = x, p[1] = y), so it
-# works on one point (shape (2,)) and on a whole grid at once (shape (2, H, W)).
-def bowl(p):
-    """x² + y²: curved up in every direction."""
-    return p[0] ** 2 + p[1] ** 2
-
-
-def saddle(p):
-    """x² − y²: curved up along x, down along y."""
-    return p[0] ** 2 - p[1] ** 2
-
-
-def rosenbrock(p):
-    """(1 − x)² + 100 (y − x²)²: a curved, narrow valley with its minimum at (1, 1)."""
-    return (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
-
-
+# Like the lecture's bowl, saddle and Rosenbrock, it takes p whose first axis has length 2
+# (p[0] = w, p[1] = b), so it works on one point and on a whole grid at once (shape (2, H, W)).
 def neuron_loss(p):
     """Mean squared error of sigmoid(w·x + b) on the tiny dataset, as a function of (w, b) = (p[0], p[1])."""
     w, b = p[0], p[1]
@@ -91,8 +76,7 @@ def finite_difference_hvp(f, point, v, eps=1e-6):
     >>> finite_difference_hvp(bowl, np.array([1.0, 1.0]), np.array([1.0, 0.0])).round(6).tolist()
     [2.0, 0.0]
     """
-    gradient = backpropnb.grad(f)
-    return (gradient(point + eps * v) - gradient(point - eps * v)) / (2 * eps)
+    return central_difference(backpropnb.grad(f), point, v, eps)
 
 
 def hvp_report(function, point, v):
@@ -174,6 +158,13 @@ def plot_lines(data):
     ]
 
 
+def _two_numbers(name, values):
+    """The two coordinates of a point or a direction, or the explorer's ValueError."""
+    if np.shape(values) != (2,):
+        raise ValueError(f"HVPExplorer: {name} must be two numbers (x, y), got {values!r}")
+    return tuple(values)
+
+
 class HVPExplorer(Explorer):
     """Contour plot, Hessian eigenvalues and H·v three ways for a 2-D function.
 
@@ -187,7 +178,9 @@ class HVPExplorer(Explorer):
     """
 
     def __init__(self, function="bowl", point=(1.0, 1.0), v=(1.0, 0.0)):
-        super().__init__()
+        check_choice("HVPExplorer", "function", function, list(FUNCTIONS))
+        for name, value in zip(("x", "y", "vx", "vy"), _two_numbers("point", point) + _two_numbers("v", v)):
+            check_range("HVPExplorer", name, value, -2.0, 2.0)
         options = [(label, name) for name, (label, *_rest) in FUNCTIONS.items()]
         slider = dict(min=-2.0, max=2.0, step=0.1, continuous_update=False, readout_format=".1f")
         controls = {
@@ -198,12 +191,8 @@ class HVPExplorer(Explorer):
             "vy": widgets.FloatSlider(value=v[1], description="v_y", **slider),
         }
         self.plot = widgets.Image(format="png", layout=widgets.Layout(width="460px"))
-        self.text = widgets.HTML()
-        self._lines = []
         sliders = widgets.VBox([controls[name] for name in ("x", "y", "vx", "vy")])
-        row = widgets.HBox([self.plot, widgets.VBox([controls["function"], sliders])])
-        self._wire(controls)
-        self.children = [row, self.text, self.error_area]
+        super().__init__(controls, header=widgets.HBox([self.plot, widgets.VBox([controls["function"], sliders])]))
 
     def render(self):
         values = {name: control.value for name, control in self.controls.items()}
@@ -212,11 +201,5 @@ class HVPExplorer(Explorer):
         report = hvp_report(name, point, v)
         _, f, bounds, labels = FUNCTIONS[name]
         figure = plot_contour_hvp(f, point, v, bounds=bounds, labels=labels)
-        lines = report_lines(report) + plot_lines(figure.backpropnb_data)
         self.plot.value = figure_png(figure)
-        self._lines = lines
-        self.text.value = f"<pre style='{PRE_STYLE}; font-size:12px'>" + html.escape("\n".join(lines)) + "</pre>"
-
-    def snapshot(self):
-        """Everything shown, as text: the explanation lines and the numbers the plot draws."""
-        return "\n".join(self._lines)
+        return report_lines(report) + plot_lines(figure.backpropnb_data)

@@ -4,7 +4,7 @@ Pick an op and a width n. The explorer builds the explicit n × n Jacobian
 (``backpropnb.jacobian``, one VJP per output) on a fixed random input, draws it,
 counts its zeros, and compares its bytes and build time with one VJP
 (``backpropnb.vjp``). It then does the same arithmetic for the 4096-wide layer
-with a batch of 100 of CURRICULUM.md section 4, from the formula alone.
+with a batch of 100 of the lecture, from the formula alone.
 
 >>> report = jacobian_report("relu", np.array([1.0, 3.0, -2.0, 4.0]), timings=False)
 >>> report["jacobian"].tolist()
@@ -13,7 +13,6 @@ with a batch of 100 of CURRICULUM.md section 4, from the formula alone.
 
 from __future__ import annotations
 
-import html
 import time
 
 import ipywidgets as widgets
@@ -29,7 +28,7 @@ from backpropnb.render.plots import (
     plot_jacobian,
     plot_jacobian_memory,
 )
-from backpropnb.widgets.base import PRE_STYLE, Explorer, figure_png, fmt
+from backpropnb.widgets.base import Explorer, check_choice, check_range, figure_png, fmt
 
 OPS = ("relu", "sigmoid", "matmul W", "softmax")
 TIMINGS_HEADER = "--- timings (measured now, they vary from run to run) ---"
@@ -219,7 +218,8 @@ class JacobianExplorer(Explorer):
     """
 
     def __init__(self, op="relu", n=8):
-        super().__init__()
+        check_choice("JacobianExplorer", "op", op, OPS)
+        check_range("JacobianExplorer", "n", n, 2, 64)
         controls = {
             "op": widgets.Dropdown(options=list(OPS), value=op, description="op"),
             "n": widgets.IntSlider(value=n, min=2, max=64, description="width n", continuous_update=False),
@@ -228,11 +228,8 @@ class JacobianExplorer(Explorer):
         memory = plot_jacobian_memory()  # the same for every op and n: drawn once
         self.memory_plot = widgets.Image(value=figure_png(memory), format="png", layout=widgets.Layout(width="480px"))
         self._memory_data = memory.backpropnb_data
-        self.text = widgets.HTML()
         self._lines, self._timings = [], []
-        self._wire(controls)
-        plots = widgets.HBox([self.heat_map, self.memory_plot])
-        self.children = [widgets.HBox([controls["op"], controls["n"]]), plots, self.text, self.error_area]
+        super().__init__(controls, views=[widgets.HBox([self.heat_map, self.memory_plot])])
 
     def render(self):
         op, n = self.controls["op"].value, self.controls["n"].value
@@ -241,8 +238,7 @@ class JacobianExplorer(Explorer):
         self.heat_map.value = figure_png(figure)
         self._lines = report_lines(report) + matrix_lines(figure.backpropnb_data["matrix"])
         self._timings = timing_lines(report)
-        shown = report_lines(report) + self._timings
-        self.text.value = f"<pre style='{PRE_STYLE}; font-size:12px'>" + html.escape("\n".join(shown)) + "</pre>"
+        return report_lines(report) + self._timings
 
     def snapshot(self, timings=True):
         """Everything shown, as text; the measured times come last, after TIMINGS_HEADER."""

@@ -14,15 +14,15 @@ changed: the steps are replayed without writing ``.grad``.
 
 from __future__ import annotations
 
-import html
-
 import ipywidgets as widgets
 import numpy as np
 
 import backpropnb
+from backpropnb.lecture import XYZ, neuron_values
+from backpropnb.lecture import named as _named
 from backpropnb.ops import REGISTRY
 from backpropnb.render.graph import backward_steps, draw, format_array, freeze, gate_symbol, to_html, walk
-from backpropnb.widgets.base import PRE_STYLE, Explorer, fmt
+from backpropnb.widgets.base import Explorer, fmt
 
 EXAMPLES = ("f = (x + y) · z", "sigmoid neuron (primitive gates)", "sigmoid neuron (fused σ)")
 CUSTOM = "your graph"
@@ -30,15 +30,9 @@ CUSTOM = "your graph"
 # How a node's operation reads in the text; anything else reads as symbol(inputs).
 
 
-def _named(t, name):
-    t.name = name
-    return t
-
-
 def _neuron_inputs():
-    """The sigmoid neuron of CURRICULUM.md section 1: w = [2, -3, -3], x = [-1, -2]."""
-    values = {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}
-    return {name: backpropnb.tensor(value, name=name) for name, value in values.items()}
+    """The lecture's sigmoid neuron: w = [2, -3, -3], x = [-1, -2]."""
+    return {name: backpropnb.tensor(value, name=name) for name, value in neuron_values().items()}
 
 
 def _neuron_dot(t):
@@ -55,7 +49,7 @@ def build_example(name):
     0.7311
     """
     if name == EXAMPLES[0]:
-        x, y, z = (backpropnb.tensor(v, name=n) for n, v in (("x", -2.0), ("y", 5.0), ("z", -4.0)))
+        x, y, z = (backpropnb.tensor(v, name=n) for n, v in XYZ.items())
         return _named(_named(x + y, "q") * z, "f")
     if name == EXAMPLES[1]:
         d = _neuron_dot(_neuron_inputs())
@@ -224,7 +218,6 @@ class BackwardStepper(Explorer):
     """
 
     def __init__(self, y=None):
-        super().__init__()
         self._graphs = {name: None for name in EXAMPLES}
         if y is not None:
             backward_plan(y)  # a graph the stepper cannot replay is refused now, with the reason
@@ -240,13 +233,11 @@ class BackwardStepper(Explorer):
         self.reset_button = widgets.Button(description="reset", icon="undo")
         self.next_button.on_click(lambda _: self.next())
         self.reset_button.on_click(lambda _: self.reset())
-        self.graph, self.text = widgets.HTML(), widgets.HTML()
-        self.y, self.steps, self.digraph, self.lines = None, [], None, []
+        self.graph = widgets.HTML()
+        self.y, self.steps, self.digraph = None, [], None
         self._load(chosen, controls)
-        self._wire(controls)
         buttons = widgets.HBox([self.play, self.reset_button, self.next_button])
-        self.children = [widgets.HBox([controls["example"], controls["step"]]), buttons, self.graph, self.text]
-        self.children += (self.error_area,)
+        super().__init__(controls, views=[buttons, self.graph])
 
     def _load(self, name, controls):
         """Switch to a graph: plan its steps and set the slider's range (step back to 0)."""
@@ -277,10 +268,9 @@ class BackwardStepper(Explorer):
 
     def render(self):
         k = self.controls["step"].value
-        self.lines = step_lines(self.y, self.steps, k)
         self.digraph = draw_step(self.y, k)
         self.graph.value = to_html(self.digraph)
-        self.text.value = f"<pre style='{PRE_STYLE}'>" + html.escape("\n".join(self.lines)) + "</pre>"
+        return step_lines(self.y, self.steps, k)
 
     def snapshot(self):
         """The example, the chain-rule lines of the current step, then the DOT source of the graph."""

@@ -2,7 +2,7 @@
 
 Every explorer gets its own small notebook, written by the test into the
 server's temporary root, so these tests do not depend on the tutorials'
-layout. The expected numbers are the lecture's (CURRICULUM.md §1, §4, §5) and
+layout. The expected numbers are the lecture's (backpropnb.lecture, sections 1, 4 and 5) and
 are read back from the page: the SVG text of the graphviz drawing or the
 explorer's text lines. A screenshot of each explorer after the interaction goes
 to build/screenshots/<explorer>.png.
@@ -94,7 +94,7 @@ def assert_clean(page):
 def test_gate_explorer_mul_gate_then_upstream_slider(page, server):
     view = open_explorer(page, server, "GateExplorer")
     control(view, ".widget-dropdown", "gate").locator("select").select_option("mul")
-    # CURRICULUM §1, the mul gate swaps: x = 2, y = 3, upstream 5 -> x gets 3·5 = 15, y gets 2·5 = 10
+    # the lecture, section 1, the mul gate swaps: x = 2, y = 3, upstream 5 -> x gets 3·5 = 15, y gets 2·5 = 10
     expect_line(view, "x: downstream = local × upstream = 3 × 5 = 15")
     expect_line(view, "y: downstream = local × upstream = 2 × 5 = 10")
     graph = svg_texts(view)
@@ -118,7 +118,7 @@ def test_backward_stepper_next_step_and_play(page, server):
     view.get_by_role("button", name="reset").click()
     expect_line(view, "step 0 of 2: forward pass done, f = -12; next: the backward pass starts at f with df/df = 1")
     view.locator(".widget-play button").first.click()  # Play: steps 1, 2 on its own, then stops
-    # CURRICULUM §1: at the q node of f = (x + y)z, upstream -4, local 1, downstream -4
+    # the lecture, section 1: at the q node of f = (x + y)z, upstream -4, local 1, downstream -4
     expect_line(view, "step 2 of 2: q = x + y")
     expect_line(view, "  upstream    df/dq = -4")
     expect_line(view, "  local       dq/dx = 1, dq/dy = 1")
@@ -141,7 +141,7 @@ def test_jacobian_explorer_width_and_op(page, server):
     expect_line(view, "memory at n = 9 (float64): explicit J 648 B (81 numbers), one VJP 144 B (two vectors of 9)")
     control(view, ".widget-dropdown", "op").locator("select").select_option("sigmoid")
     expect_line(view, "Jacobian J = dy/dx: 9 × 9, 72 of 81 entries are zero (88.89%)")  # diagonal, never 0 on it
-    # CURRICULUM §4: the 4096-wide layer with a batch of 100, computed, never allocated
+    # the lecture, section 4: the 4096-wide layer with a batch of 100, computed, never allocated
     expect_line(view, "  explicit J: 671 GB in float32, 1.34 TB in float64")
     assert heat_map.get_attribute("src") != before  # the heat map was redrawn
     assert_clean(page)
@@ -154,7 +154,7 @@ def test_hvp_explorer_saddle_and_direction(page, server):
     plot = view.locator("img").first
     before = plot.get_attribute("src")
     control(view, ".widget-dropdown", "function").locator("select").select_option(label="saddle x² − y²")
-    # CURRICULUM §5: the saddle x² − y² has H = diag(2, −2), eigenvalues −2 and 2
+    # the lecture, section 5: the saddle x² − y² has H = diag(2, −2), eigenvalues −2 and 2
     expect_line(view, "eigenvalues of H: -2, 2 -> saddle")
     expect_line(view, "Hessian H = [[2, 0], [0, -2]]")
     key_slider(view, "v_y", "ArrowRight", times=5)  # step 0.1: v = (1, 0) -> (1, 0.5), so H·v = (2, -1)

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import backpropnb as bp
+from backpropnb import lecture
 from backpropnb.exercises import hvp as hvp_checks
 from backpropnb.exercises import implicit as implicit_checks
 
@@ -97,10 +98,10 @@ def test_quiet_prints_nothing(check, answer, title, capsys):
 
 
 def test_the_solutions_reproduce_the_lecture_numbers():
-    x = np.array([1.0, 3.0, -2.0, 4.0])
+    x = lecture.RELU_X
     assert np.array_equal(relu_jacobian(x), np.diag([1.0, 1.0, 0.0, 1.0]))
     assert np.array_equal(relu_backward(x, np.array([5.0, 6.0, 7.0, 8.0])), [5.0, 6.0, 0.0, 8.0])
-    W, v = np.array([[0.1, 0.5], [-0.3, 0.8]]), np.array([0.2, 0.4])
+    W, v = lecture.NORM_W, lecture.NORM_X
     dW, dx = linear_backward(W, v, 2 * W @ v)
     np.testing.assert_allclose(dW, [[0.088, 0.176], [0.104, 0.208]], atol=1e-12)
     np.testing.assert_allclose(dx, [-0.112, 0.636], atol=1e-12)
@@ -124,7 +125,11 @@ MISTAKES = [
         "your dL/dW has shape (3, 2) but W has shape (2, 3) — did you forget a transpose?",
     ),
     (implicit_checks.check_matmul_backward, lambda X, W, u: (X.T @ u, u @ W.T), "wrong order"),
-    (implicit_checks.check_matmul_backward, lambda X, W, u: u @ W.T, "return a pair (dL/dX, dL/dW)"),
+    (
+        implicit_checks.check_matmul_backward,
+        lambda X, W, u: u @ W.T,
+        "should return two values (dL/dX, dL/dW), e.g. `return dX, dW`",
+    ),
     (implicit_checks.check_linear_backward, lambda W, x, u: (np.outer(x, u), W.T @ u), "expected [[0.088 0.176]"),
     (implicit_checks.check_linear_backward, lambda W, x, u: (np.outer(u, x), W @ x), "dL/dx = Wᵀ dL/dq"),
     (hvp_checks.check_hvp_double_backprop, lambda f, x, v: bp.grad(f)(x), "that is the gradient itself"),
@@ -148,6 +153,67 @@ MISTAKES = [
         "the derivative of ||g||² is 2·H·g",
     ),
     (hvp_checks.check_gradient_norm_penalty, lambda loss, w: 2 * bp.grad(loss)(w), "treats the gradient as a constant"),
+]
+
+
+def hvp_without_create_graph(f, x, v):
+    x = bp.tensor(x)
+    f(x).backward()  # forgot create_graph=True: x.grad is a plain numpy array
+    (x.grad * v).sum().backward()
+    return x.grad
+
+
+def hvp_of_a_numpy_gradient(f, x, v):
+    return (bp.grad(f)(x) * v).sum()  # a numpy gradient: the scalar grad · v, never differentiated
+
+
+def hvp_without_clearing_the_gradient(f, x, v):
+    x = bp.tensor(x)
+    f(x).backward(create_graph=True)
+    (x.grad * v).sum().backward()  # adds H·v to the first gradient still in x.grad
+    return x.grad
+
+
+def hvp_with_a_constant_gradient(f, x, v):
+    x = bp.tensor(x)
+    g = bp.tensor(bp.grad(f)(x.data))  # a fresh leaf: no graph back to x
+    (g * v).sum().backward()
+    return np.zeros_like(x.data) if x.grad is None else x.grad
+
+
+def penalty_without_clearing_the_gradient(loss, w):
+    w = bp.tensor(w)
+    loss(w).backward(create_graph=True)
+    (w.grad**2).sum().backward()
+    return w.grad
+
+
+# Issue 9: the classic mistakes that used to pass or crash.
+MISTAKES += [
+    (hvp_checks.check_hvp_double_backprop, hvp_without_create_graph, "create_graph=True"),
+    (hvp_checks.check_hvp_double_backprop, hvp_of_a_numpy_gradient, "create_graph=True"),
+    (hvp_checks.check_hvp_double_backprop, hvp_with_a_constant_gradient, "create_graph=True"),
+    (hvp_checks.check_hvp_double_backprop, hvp_without_clearing_the_gradient, "set x.grad = None"),
+    (hvp_checks.check_gradient_norm_penalty, penalty_without_clearing_the_gradient, "set w.grad = None"),
+    (implicit_checks.check_relu_jacobian, lambda x: np.diag(x >= 0), "at x = 0 the slope is 0"),
+    (implicit_checks.check_relu_jacobian, lambda x: np.diag((x >= 0).astype(float)), "use x > 0, not x >= 0"),
+    (implicit_checks.check_relu_backward, lambda x, u: u * (x >= 0), "use x > 0, not x >= 0"),
+    (
+        implicit_checks.check_matmul_backward,
+        lambda X, W, u: (u @ W, X.T @ u),  # u @ W does not line up: numpy raises inside the student's code
+        "(@) do not line up; write each factor's shape next to it. Expected: dL/dX of shape (4, 2) (like X)",
+    ),
+    (
+        hvp_checks.check_hvp_finite_difference,
+        lambda f, x, v, eps=1e-5: (bp.grad(f)(x + eps * v) - bp.grad(f)(x)) / eps,
+        "that is a one-sided difference",
+    ),
+    (
+        hvp_checks.check_hvp_finite_difference,
+        lambda f, x, v, eps=1e-5: (bp.grad(f)(x + 1e-5 * v) - bp.grad(f)(x - 1e-5 * v)) / 2e-5,
+        "use the eps argument",
+    ),
+    (implicit_checks.check_matmul_backward, lambda X, W, u: ("dX", "dW"), "your dL/dX is of type str ('dX')"),
 ]
 
 
