@@ -6,6 +6,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
+NBGRADER_VENV := .venv-nbgrader
 NBVAL  := --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 TUTORIALS := $(wildcard notebooks/[0-9]*.ipynb)
 SOLUTIONS := $(wildcard notebooks/solutions/[0-9]*.ipynb)
@@ -27,10 +28,10 @@ lab: $(VENV)/.lab-installed  ## open JupyterLab on the notebooks
 exercises: $(VENV)/.test-installed  ## make notebooks/exercises/ (student versions) from notebooks/solutions/
 	$(BIN)/python notebooks/make_exercises.py
 
-test-unit: $(VENV)/.test-installed
+test-unit: $(VENV)/.test-installed $(NBGRADER_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check backpropnb tests benchmarks
-	$(BIN)/pytest -n 2 tests backpropnb notebooks/make_exercises.py
+	$(BIN)/pytest -n 2 --dist loadgroup tests backpropnb notebooks/make_exercises.py
 
 test-notebooks: $(VENV)/.test-installed
 	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) $(TUTORIALS) $(SOLUTIONS)
@@ -67,6 +68,14 @@ $(COLAB)/.installed: pyproject.toml tests/envs/colab.txt
 	$(COLAB_BIN)/pip install --no-deps -e .
 	touch $@
 
+# nbgrader in a venv of its own (its pins need not match ours), with backpropnb in it so that
+# autograde's kernel can import the checkers; tests/test_nbgrader_roundtrip.py drives it.
+$(NBGRADER_VENV)/.installed: pyproject.toml
+	rm -rf $(NBGRADER_VENV)
+	$(PYTHON) -m venv $(NBGRADER_VENV)
+	$(NBGRADER_VENV)/bin/python -m pip install -q --no-compile 'nbgrader>=0.9.6,<0.10' -e .
+	touch $@
+
 # --- system packages: installed when root, otherwise the command to run --
 
 chromium:
@@ -83,4 +92,4 @@ apt:
 	fi
 
 clean:
-	rm -rf $(VENV) $(COLAB) build .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(COLAB) $(NBGRADER_VENV) build .pytest_cache .ruff_cache .hypothesis

@@ -8,6 +8,9 @@ kind of cell. The real nbgrader makes the same sources in tests/test_nbgrader_ro
 from __future__ import annotations
 
 import importlib.util
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -150,3 +153,50 @@ def test_regions_nbgrader_would_refuse_are_errors_that_name_the_cell(source, met
     with pytest.raises(make.SourceError, match=message) as error:
         make.student_notebook(notebook, "07_new.ipynb")
     assert str(error.value).startswith("07_new.ipynb, cell 1 (")
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_the_points_a_heading_announces_are_the_points_nbgrader_gives(solution):
+    """Points are set in the test cell's metadata (``nbgrader.points``); the exercise's heading says them."""
+    heading, seen = None, []
+    for cell in nbformat.read(solution, as_version=4).cells:
+        if cell.cell_type == "markdown" and cell.source.startswith("## "):
+            heading = cell.source.split("\n")[0]
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            announced = re.search(r"\((\d+) points?\)$", heading or "")
+            assert announced, f"{solution.name}: the heading before {meta['grade_id']} says no points: {heading!r}"
+            assert int(announced.group(1)) == meta["points"], f"{solution.name}: {heading!r} vs {meta}"
+            seen.append(meta["grade_id"])
+    assert seen, f"{solution.name} has no test cell"
+
+
+def test_make_exercises_check_passes_on_the_committed_notebooks():
+    """What `make exercises` runs, as a command: nothing to make on a clean checkout."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "notebooks/make_exercises.py"), "--check"], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_teaching_guide_lists_each_exercise_with_its_points():
+    guide = (ROOT / "docs/teaching.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `(\d\d_\w+)` \|.*\| (\d+) \|$", guide, flags=re.M))
+    actual = {}
+    for solution in SOLUTIONS:
+        cells = nbformat.read(solution, as_version=4).cells
+        actual[solution.stem] = str(
+            sum(c.metadata["nbgrader"]["points"] for c in cells if c.metadata.get("nbgrader", {}).get("grade"))
+        )
+    assert listed == actual
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=[p.name for p in SOLUTIONS])
+def test_no_widget_is_an_answer_or_a_test(solution):
+    """An explorer in an exercise is for playing: nbgrader must never grade it or wait on it."""
+    for cell in nbformat.read(solution, as_version=4).cells:
+        shows_widget = any(
+            "application/vnd.jupyter.widget-view+json" in output.get("data", {}) for output in cell.get("outputs", [])
+        )
+        meta = cell.metadata.get("nbgrader", {})
+        assert not (shows_widget and (meta.get("grade") or meta.get("solution"))), meta.get("grade_id")

@@ -1,6 +1,7 @@
 """The matplotlib figures: each returns a Figure whose recorded data holds the reference numbers."""
 
 import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -71,8 +72,8 @@ def test_plot_jacobian_of_relu_records_diag_1_1_0_1_and_its_zeros():
     assert data["zeros"] == 13 and data["sparsity"] == 13 / 16
     image = figure.axes[0].images[0]
     assert image.get_clim() == (-1.0, 1.0)  # diverging colours centred at 0
-    assert image.get_cmap().name == "RdBu_r"
-    assert "13 of 16 entries are zero (81.2%)" in figure.axes[0].get_title()
+    assert image.get_cmap().name == "jacobian"  # RdBu_r without its white middle: zero is grey
+    assert "13 of 16 entries are zero (81.25%, grey)" in figure.axes[0].get_title()
 
 
 def test_plot_jacobian_colour_scale_is_symmetric_and_title_used():
@@ -171,3 +172,37 @@ def test_plots_do_not_register_pyplot_figures():
     plot_jacobian(np.eye(2))
     plot_training_curve([1.0])
     assert plt.get_fignums() == before  # nothing for pyplot to show twice in a notebook
+
+
+def _drawn(figure):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def test_memory_plot_text_is_readable_and_its_note_covers_no_line():
+    from backpropnb.render.plots import FONT_SIZE
+
+    figure = plot_jacobian_memory()
+    renderer = _drawn(figure)
+    axes = figure.axes[0]
+    texts = [t for t in figure.findobj(matplotlib.text.Text) if t.get_text().strip() and t.get_visible()]
+    assert min(t.get_fontsize() for t in texts) >= FONT_SIZE  # was 7 pt: about 7 px high on the page
+    (note,) = [t for t in axes.texts if "409,600" in t.get_text()]
+    boxes = {"note": note.get_bbox_patch().get_window_extent(renderer), "legend": axes.get_legend().get_window_extent()}
+    for line in axes.get_lines():
+        path = line.get_transform().transform_path(line.get_path())
+        for name, box in boxes.items():
+            assert not path.intersects_bbox(box, filled=False), (name, line.get_label())
+
+
+def test_every_plot_is_drawn_with_readable_text():
+    from backpropnb.render.plots import FONT_SIZE, ContourHVP
+
+    contour = ContourHVP(lambda p: p[0] ** 2 + p[1] ** 2, (-2, 2, -2, 2)).draw([1.0, 1.0], [1.0, 0.0])
+    for figure in (plot_jacobian(np.diag([1.0, 0.0, 2.0])), plot_jacobian_memory(), contour):
+        _drawn(figure)
+        sizes = [t.get_fontsize() for t in figure.findobj(matplotlib.text.Text) if t.get_text().strip()]
+        assert min(sizes) >= FONT_SIZE, figure

@@ -31,7 +31,7 @@ def test_every_explorer_has_the_same_frame(cls):
         (lambda: JacobianExplorer(n=100), r"JacobianExplorer: n=100 is outside .* from 2 to 64"),
         (lambda: JacobianExplorer(n=1), r"JacobianExplorer: n=1 is outside"),
         (lambda: HVPExplorer(function="cubic"), r"HVPExplorer: function='cubic' .* pick one of \['bowl'"),
-        (lambda: HVPExplorer(point=(5.0, 0.0)), r"HVPExplorer: x=5.0 is outside .* from -2.0 to 2.0"),
+        (lambda: HVPExplorer(point=(5.0, 0.0)), r"HVPExplorer: x=5.0 is outside .* from -2.5 to 2.5"),
         (lambda: HVPExplorer(v=(0.0, -3.0)), r"HVPExplorer: vy=-3.0 is outside"),
         (lambda: HVPExplorer(point=(1.0, 2.0, 3.0)), r"HVPExplorer: point must be two numbers"),
     ],

@@ -90,7 +90,9 @@ def test_explorer_default_snapshot_holds_the_reference_numbers():
     assert "eigenvalues of H: 2, 2 -> minimum-like (bowl)" in lines
     assert sum(line.startswith("H·v") and line.endswith("(2, 0)") for line in lines) == 3
     plot = [line for line in lines if line.startswith("plot arrows")]
-    assert plot == ["plot arrows at (1, 1): gradient (2, 2), v (1, 0), H·v (2, 0); drawn ×0.5303"]
+    assert plot == [
+        "plot arrows at (1, 1): gradient (2, 2), v (1, 0), H·v (2, 0); drawn ×0.5303; bottom to top: gradient, hvp, v"
+    ]
     assert bytes(explorer.plot.value).startswith(b"\x89PNG")
 
 
@@ -118,7 +120,7 @@ def test_every_control_at_its_extremes_and_every_function():
             point = (explorer.controls["x"].value, explorer.controls["y"].value)
             gradient = hvp_report("rosenbrock", point, (0, 0))["gradient"]
             assert f"gradient ∇f = ({fmt(gradient[0])}, {fmt(gradient[1])})" in explorer.snapshot()
-    assert "at (x, y) = (2, 2), direction v = (2, 2)" in explorer.snapshot()
+    assert "at (x, y) = (2.5, 2.5), direction v = (2, 2)" in explorer.snapshot()  # the sliders span the plot
     seen = set()
     for name in FUNCTIONS:
         explorer.controls["function"].value = name
@@ -156,3 +158,112 @@ def test_callback_errors_go_to_the_error_area(monkeypatch):
     monkeypatch.undo()
     explorer.controls["x"].value = 1.0
     assert explorer.last_error is None and explorer.error_area.value == ""
+
+
+def _slider_state(explorer, key):
+    control = explorer.controls[key]
+    return control.description, control.min, control.max
+
+
+def test_point_sliders_are_named_and_ranged_for_the_function_shown():
+    explorer = HVPExplorer()
+    assert _slider_state(explorer, "x") == ("x", -2.5, 2.5) and _slider_state(explorer, "y") == ("y", -2.5, 2.5)
+    explorer.controls["function"].value = "neuron"  # the neuron's loss is a function of (w, b) over ±4
+    assert _slider_state(explorer, "x") == ("w", -4.0, 4.0) and _slider_state(explorer, "y") == ("b", -4.0, 4.0)
+    explorer.controls["x"].value = -4.0
+    explorer.controls["y"].value = 3.5
+    assert explorer.last_error is None
+    assert "at (w, b) = (-4, 3.5)" in explorer.snapshot()
+    explorer.controls["function"].value = "bowl"  # back to ±2.5: the point is clamped into the plot
+    assert _slider_state(explorer, "x") == ("x", -2.5, 2.5)
+    assert (explorer.controls["x"].value, explorer.controls["y"].value) == (-2.5, 2.5)
+    assert "f = 12.5 at (x, y) = (-2.5, 2.5), direction v = (1, 0)" in explorer.snapshot()
+    with pytest.raises(ValueError, match="x=3.0 is outside the range of its slider; pick a number from -2.5 to 2.5"):
+        HVPExplorer(function="bowl", point=(3.0, 0.0))
+    assert HVPExplorer(function="neuron", point=(3.0, -4.0)).last_error is None
+
+
+def test_text_shows_sentences_and_snapshot_keeps_the_plot_numbers():
+    explorer = HVPExplorer()
+    shown = explorer.lines
+    assert not any(line.startswith("plot") for line in shown)
+    assert shown[-1] == "arrows: red ∇f, white v, orange H·v, all drawn at 0.5303 × their length so that they fit"
+    assert (
+        "plot: contours over (x0, x1, y0, y1) = (-2.5, 2.5, -2.5, 2.5), values 0.003591 to 12.5" in explorer.snapshot()
+    )
+
+
+def _pixel(rgba, axes, xy):
+    x, y = axes.transData.transform(xy)
+    return rgba[int(round(rgba.shape[0] - y)), int(round(x)), :3] / 255
+
+
+def test_v_stays_visible_on_top_of_a_parallel_h_v():
+    from backpropnb.render.plots import ContourHVP
+
+    # Bowl at (1, 1) with v = (1, 0): H·v = 2v points the same way and is twice as long.
+    plot = ContourHVP(bowl_function(), (-2.5, 2.5, -2.5, 2.5))
+    figure = plot.draw((1.0, 1.0), (1.0, 0.0))
+    scale = figure.backpropnb_data["arrow_scale"]
+    rgba = _decode(plot.png())
+    # Along v's shaft (a quarter of its drawn length): white, not the orange of H·v underneath.
+    assert _pixel(rgba, plot.axes, (1.0 + 0.25 * scale, 1.0)).min() > 0.9
+    # Beyond v's head, H·v goes on in orange.
+    red, green, blue = _pixel(rgba, plot.axes, (1.0 + 1.6 * scale, 1.0))
+    assert red > 0.9 and 0.4 < green < 0.7 and blue < 0.2
+    assert figure.backpropnb_data["arrow_order"] == ["gradient", "hvp", "v"]
+
+
+def bowl_function():
+    return FUNCTIONS["bowl"][1]
+
+
+def _decode(png):
+    import io
+
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+
+
+def test_repainting_the_arrows_gives_the_same_picture_as_drawing_it_all():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from backpropnb.render.plots import ContourHVP
+
+    plot = ContourHVP(FUNCTIONS["rosenbrock"][1], (-2.5, 2.5, -2.5, 2.5))
+    for point, v in [((1.0, 1.0), (1.0, 0.0)), ((-1.5, 2.0), (0.5, -1.0)), ((0.3, -0.2), (0.0, 2.0))]:
+        figure = plot.draw(point, v)
+        repainted = _decode(plot.png())
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    full = np.asarray(canvas.buffer_rgba())
+    assert repainted.shape == full.shape
+    assert np.abs(repainted[..., :3].astype(int) - full[..., :3].astype(int)).max() <= 2  # no stale arrow left
+
+
+def _significant_digits(value):
+    text = f"{abs(value):.10g}".replace(".", "").lstrip("0").rstrip("0")
+    return len(text)
+
+
+@pytest.mark.parametrize("name", list(FUNCTIONS))
+def test_colour_bar_ticks_are_round_numbers(name):
+    explorer = HVPExplorer(function=name)
+    plot = explorer._contour(name)
+    colourbar = plot.figure.axes[1]
+    ticks = [tick for tick in colourbar.get_yticks() if colourbar.get_ylim()[0] <= tick <= colourbar.get_ylim()[1]]
+    assert len(ticks) >= 4
+    assert all(_significant_digits(tick) <= 2 for tick in ticks), ticks
+    levels = plot.levels
+    assert levels[0] <= plot.z_range[0] and levels[-1] >= plot.z_range[1]  # every value has a colour
+
+
+def test_contours_are_drawn_once_per_function():
+    explorer = HVPExplorer()
+    first = explorer._contour("bowl")
+    for x in (0.5, -0.5, 1.5):
+        explorer.controls["x"].value = x
+    explorer.controls["function"].value = "saddle"
+    explorer.controls["function"].value = "bowl"
+    assert explorer._contour("bowl") is first and len(explorer._plots) == 2

@@ -17,8 +17,10 @@ plain dict documented on each function, so that tests and the explorers'
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
-from matplotlib.colors import BoundaryNorm
+from matplotlib.colors import BoundaryNorm, SymLogNorm
 from matplotlib.ticker import MaxNLocator
 
 import backpropnb
@@ -28,8 +30,10 @@ from backpropnb.lecture import LAYER_WIDTH as REFERENCE_WIDTH
 
 _DTYPE_NAMES = {2: "float16", 4: "float32", 8: "float64"}
 _ARROW_COLOURS = {"gradient": "#d62728", "v": "white", "hvp": "#ff8c00"}
-# Thinner arrows sit on top, so v stays visible when H·v points the same way.
-_ARROW_STYLE = {"gradient": (0.010, 4), "v": (0.007, 5), "hvp": (0.014, 3)}
+_ARROW_WIDTHS = {"gradient": 0.010, "v": 0.010, "hvp": 0.014}
+_ZERO_COLOUR = "#b3b3b3"  # exact zeros of a Jacobian: grey, apart from every nonzero colour
+FONT_SIZE = 9  # points; the smallest text in any figure (legends, annotations, cell numbers included)
+PNG_DPI = 90  # the explorers' PNGs are shown at their own size, one image pixel per screen pixel
 
 
 # ----------------------------------------------------------------------
@@ -120,17 +124,69 @@ def _new_figure(figsize, layout=None):
     return figure
 
 
+def format_share(share):
+    """A share as the percentage every plot title and explorer line shows (two decimals).
+
+    >>> format_share(58 / 64), format_share(0.0)
+    ('90.62%', '0.00%')
+    """
+    return f"{float(share):.2%}"
+
+
+def png_bytes(figure, dpi=PNG_DPI):
+    """PNG bytes of a figure drawn once with the Agg renderer (no second pass to crop it).
+
+    The figures of this module set their own margins, so the picture needs no
+    ``bbox_inches="tight"``, which would draw the figure twice.
+
+    >>> png_bytes(plot_jacobian([[1.0]]))[:4]
+    b'\\x89PNG'
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figure.set_dpi(dpi)
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    return encode_png(np.asarray(canvas.buffer_rgba()))
+
+
+def png_size(png):
+    """(width, height) in pixels of PNG bytes, read from the header.
+
+    >>> png_size(encode_png(np.zeros((3, 5, 4), dtype=np.uint8)))
+    (5, 3)
+    """
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+def encode_png(rgba):
+    """PNG bytes of an RGBA pixel array (fast zlib level: the picture is sent to the browser at once)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(rgba[..., :3])).save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
 # ----------------------------------------------------------------------
 # The explicit Jacobian as a heat map
 # ----------------------------------------------------------------------
 
 
 def plot_jacobian(J, *, title=None, x_ndim=None):
-    """Heat map of an explicit Jacobian, with its share of zeros; the colours are centred at 0.
+    """Heat map of an explicit Jacobian: exact zeros grey, every other entry coloured by sign and size.
+
+    The colours run on a symmetric log scale centred at 0, so an entry a hundred
+    times smaller than the largest one still shows its colour: softmax's small
+    off-diagonal entries are visible, and only true zeros are grey. When the cells
+    are large enough for their numbers, each cell shows its value.
 
     ``figure.backpropnb_data`` holds ``matrix`` (the 2-D array drawn), ``shape``,
-    ``zeros`` (how many entries are 0), ``sparsity`` (their share) and ``limit``
-    (the colour scale runs from -limit to +limit).
+    ``zeros`` (how many entries are 0), ``sparsity`` (their share), ``limit``
+    (the colour scale runs from -limit to +limit), ``linear_below`` (the
+    scale is linear for |J_ij| below it, logarithmic above), ``smallest_nonzero``
+    (the smallest nonzero |J_ij|, or None) and ``numbers_in_cells`` (whether
+    every cell shows its value).
 
     >>> J = backpropnb.jacobian(lambda x: x.relu())(np.array([1.0, 3.0, -2.0, 4.0]))
     >>> plot_jacobian(J).backpropnb_data["zeros"]
@@ -139,35 +195,81 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
     matrix = jacobian_matrix(J, x_ndim)
     share = sparsity(matrix)
     zeros = int(np.count_nonzero(matrix == 0))
-    limit = float(np.abs(matrix).max()) if matrix.size else 0.0
-    limit = limit or 1.0  # an all-zero Jacobian still needs a colour scale
-    figure = _new_figure((4.8, 4.0))  # no layout engine: the PNG is cropped with bbox_inches="tight"
+    nonzero = np.abs(matrix[matrix != 0])
+    limit = float(nonzero.max()) if nonzero.size else 1.0  # an all-zero Jacobian still needs a colour scale
+    smallest = float(nonzero.min()) if nonzero.size else None
+    # Logarithmic from just below the smallest nonzero entry (at most four decades), linear below that:
+    # every nonzero entry is told apart by its size, and the smallest still gets a clear colour.
+    linear_below = max(limit * 1e-4, 0.5 * smallest) if smallest else limit * 1e-4
+    figure = _new_figure((4.8, 4.0))
+    figure.subplots_adjust(left=0.14, right=0.97, bottom=0.13, top=0.86)
     axes = figure.subplots()
-    image = axes.imshow(matrix, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
-    figure.colorbar(image, ax=axes, shrink=0.85)
-    if matrix.size <= 64:  # small enough to print every entry in its cell
-        _annotate_cells(axes, matrix, limit)
+    cmap = _jacobian_colours()
+    norm = SymLogNorm(linthresh=linear_below, linscale=0.3, vmin=-limit, vmax=limit, base=10)
+    image = axes.imshow(np.ma.masked_equal(matrix, 0.0), cmap=cmap, norm=norm, interpolation="nearest")
+    colourbar = figure.colorbar(image, ax=axes, shrink=0.85, pad=0.03)
+    top = 10.0 ** np.floor(np.log10(limit))  # two decades apart, so the labels never crowd
+    inner = [top / 100] if top / 100 >= 2 * linear_below else []
+    ticks = [-top] + [-t for t in inner] + [0.0] + inner + [top]
+    colourbar.set_ticks(ticks, labels=[_sig(tick, 2) for tick in ticks])  # plain text: no mathtext to typeset
+    colourbar.minorticks_off()  # a log axis would draw dozens of minor ticks: slow and busy
+    colourbar.ax.tick_params(labelsize=FONT_SIZE)
+    numbers = _annotate_cells(axes, figure, matrix, norm)
     rows, cols = matrix.shape
     heading = title or f"Jacobian ({rows} × {cols})"
-    axes.set_title(f"{heading}\n{zeros} of {matrix.size} entries are zero ({share:.1%})", fontsize=10)
+    axes.set_title(f"{heading}\n{zeros} of {matrix.size} entries are zero ({format_share(share)}, grey)", fontsize=10)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_xlabel("input index j  (x_j)")
-    axes.set_ylabel("output index i  (y_i)")
+    axes.tick_params(labelsize=FONT_SIZE)
+    axes.set_xlabel("input index j  (x_j)", fontsize=FONT_SIZE)
+    axes.set_ylabel("output index i  (y_i)", fontsize=FONT_SIZE)
     figure.backpropnb_data = {
         "matrix": matrix,
         "shape": matrix.shape,
         "zeros": zeros,
         "sparsity": share,
         "limit": limit,
+        "linear_below": linear_below,
+        "smallest_nonzero": smallest,
+        "numbers_in_cells": numbers,
     }
     return figure
 
 
-def _annotate_cells(axes, matrix, limit):
+def _jacobian_colours():
+    """Blues for negative entries, reds for positive ones, without the white middle of RdBu_r.
+
+    Zero is drawn grey (the masked entries), so no nonzero entry, however small,
+    gets a colour that could be mistaken for "nothing here".
+    """
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    diverging = colormaps["RdBu_r"]
+    colours = np.vstack([diverging(np.linspace(0.0, 0.36, 128)), diverging(np.linspace(0.64, 1.0, 128))])
+    return ListedColormap(colours, name="jacobian").with_extremes(bad=_ZERO_COLOUR)
+
+
+def _annotate_cells(axes, figure, matrix, norm):
+    """Write each value in its cell if every label fits its cell at a readable size; True if written."""
+    labels = np.vectorize(lambda value: _sig(value, 3))(matrix) if matrix.size else np.array([])
+    if matrix.size == 0 or matrix.size > 100:
+        return False
+    # The axes box as drawn (square cells: imshow keeps the aspect), in points.
+    box = axes.get_position()
+    width_pt = box.width * figure.get_figwidth() * 72
+    height_pt = box.height * figure.get_figheight() * 72
+    rows, cols = matrix.shape
+    cell = min(width_pt / cols, height_pt / rows)
+    widest = max(len(label) for label in labels.ravel())
+    # DejaVu Sans digits are 0.64 em wide; keep a fifth of the cell free between neighbours.
+    size = min(FONT_SIZE + 1, 0.8 * cell / (0.64 * widest), 0.6 * cell)
+    if size < FONT_SIZE:  # too small to read: the numbers are in the explorer's snapshot instead
+        return False
     for (i, j), value in np.ndenumerate(matrix):
-        colour = "white" if abs(value) > 0.6 * limit else "black"
-        axes.text(j, i, _sig(value, 3), ha="center", va="center", fontsize=7, color=colour)
+        strong = value != 0 and abs(norm(value) - 0.5) > 0.3  # a dark cell gets white text
+        axes.text(j, i, labels[i, j], ha="center", va="center", fontsize=size, color="white" if strong else "black")
+    return True
 
 
 # ----------------------------------------------------------------------
@@ -198,11 +300,12 @@ def plot_jacobian_memory(widths=(16, 64, 256, 1024, 4096, 16384), batch=REFERENC
         axes.loglog(widths, implicit[b], "s--", label=f"implicit VJP (2 vectors), {dtype_name(b)}")
     if batch == REFERENCE_BATCH:
         _mark_reference(axes, reference)
-    axes.set_xlabel("layer width n")
-    axes.set_ylabel("bytes")
-    axes.set_title(f"Elementwise layer, batch {batch}: J has (batch·n)² entries", fontsize=10)
+    axes.set_xlabel("layer width n", fontsize=FONT_SIZE + 1)
+    axes.set_ylabel("bytes", fontsize=FONT_SIZE + 1)
+    axes.tick_params(labelsize=FONT_SIZE)
+    axes.set_title(f"Elementwise layer, batch {batch}: J has (batch·n)² entries", fontsize=11)
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend(fontsize=7, loc="upper left")
+    axes.legend(fontsize=FONT_SIZE, loc="upper left")
     figure.backpropnb_data = {
         "widths": widths,
         "batch": int(batch),
@@ -221,12 +324,15 @@ def _mark_reference(axes, reference):
         axes.plot([REFERENCE_WIDTH], [reference[b]["explicit_bytes"]], "*", color="black", markersize=13, zorder=5)
     memory = ", ".join(f"{format_bytes(reference[b]['explicit_bytes'])} {dtype_name(b)}" for b in sizes)
     text = f"n = {REFERENCE_WIDTH}, batch {REFERENCE_BATCH}:\n{side:,} × {side:,} = {first['entries']:.3g} entries\n{memory}"
+    # Lower right, between the steep explicit curves and the flat dashed VJP lines, clear of both.
     axes.annotate(
         text,
         xy=(REFERENCE_WIDTH, first["explicit_bytes"]),
-        xytext=(0.40, 0.30),
+        xytext=(0.88, 0.49),
         textcoords="axes fraction",
-        fontsize=7,
+        ha="right",
+        va="center",
+        fontsize=FONT_SIZE,
         arrowprops={"arrowstyle": "->", "color": "black"},
         bbox={"boxstyle": "round", "facecolor": "white", "alpha": 0.9},
     )
@@ -286,93 +392,203 @@ def plot_contour_hvp(f, point, v, *, bounds=None, resolution=60, labels=("x", "y
     lengths are too different for that, they show directions only.
     ``figure.backpropnb_data`` holds ``point``, ``v``, ``value`` (f at the point),
     ``gradient``, ``hvp``, ``bounds``, ``z_range`` (lowest and highest value on
-    the grid), ``levels`` and ``arrow_scale`` (None for directions only).
+    the grid), ``levels``, ``arrow_scale`` (None for directions only) and
+    ``arrow_order`` (the arrows from bottom to top).
 
     >>> data = plot_contour_hvp(lambda p: p[0] ** 2 + p[1] ** 2, [1.0, 1.0], [1.0, 0.0]).backpropnb_data
     >>> data["gradient"].tolist(), data["hvp"].tolist()
     ([2.0, 2.0], [2.0, 0.0])
     """
+    point = _pair(point, v)[0]
+    if bounds is None:
+        bounds = (point[0] - 2, point[0] + 2, point[1] - 2, point[1] + 2)
+    return ContourHVP(f, bounds, resolution=resolution, labels=labels).draw(point, v)
+
+
+def _pair(point, v):
     point, v = np.asarray(point, dtype=float), np.asarray(v, dtype=float)
     if point.shape != (2,) or v.shape != (2,):
         raise ValueError(
             f"plot_contour_hvp: point and v must both have shape (2,), got {point.shape} and {v.shape}; "
             f"pass two numbers for each"
         )
-    gradient = np.asarray(backpropnb.grad(f)(point), dtype=float)
-    product = np.asarray(backpropnb.hvp(f)(point, v), dtype=float)
-    with backpropnb.no_grad():
-        value = float(f(backpropnb.tensor(point)).data)
-    if bounds is None:
-        bounds = (point[0] - 2, point[0] + 2, point[1] - 2, point[1] + 2)
-    X, Y, Z = evaluate_grid(f, bounds, resolution)
-    figure = _new_figure((5.2, 4.6))  # no layout engine: the PNG is cropped with bbox_inches="tight"
-    axes = figure.subplots()
-    levels = _contour_levels(Z)
-    # Colours spread evenly over the levels, not over the values, so a steep valley still shows.
-    norm = BoundaryNorm(levels, ncolors=256)
-    filled = axes.contourf(X, Y, Z, levels=levels, cmap="viridis", norm=norm, alpha=0.85)
-    axes.contour(X, Y, Z, levels=levels, colors="white", linewidths=0.5, alpha=0.6)
-    figure.colorbar(filled, ax=axes, shrink=0.85, format="%.3g")
-    arrows = {"gradient": gradient, "v": v, "hvp": product}
-    half_width = min(bounds[1] - bounds[0], bounds[3] - bounds[2]) / 2
-    scale = _arrow_scale(arrows.values(), half_width)
-    _draw_arrows(axes, point, arrows, scale, half_width)
-    axes.set_xlim(bounds[0], bounds[1])
-    axes.set_ylim(bounds[2], bounds[3])
-    axes.set_aspect("equal", adjustable="box")
-    axes.set_xlabel(labels[0])
-    axes.set_ylabel(labels[1])
-    axes.set_title(f"f = {_sig(value)} at ({_sig(point[0])}, {_sig(point[1])})", fontsize=10)
-    figure.backpropnb_data = {
-        "point": point,
-        "v": v,
-        "value": value,
-        "gradient": gradient,
-        "hvp": product,
-        "bounds": tuple(float(b) for b in bounds),
-        "z_range": (float(Z.min()), float(Z.max())),
-        "levels": levels,
-        "arrow_scale": scale,
-    }
-    return figure
+    return point, v
 
 
-def _contour_levels(Z, count=16):
-    # Quantile levels follow the data, so steep functions (Rosenbrock) still show their valley.
-    levels = np.unique(np.quantile(Z, np.linspace(0, 1, count)))
-    return levels if levels.size > 1 else np.array([levels[0] - 1, levels[0] + 1])
+class ContourHVP:
+    """The contour plot of one 2-D function over fixed bounds, on which the arrows are redrawn again and again.
+
+    The contours, the colour bar and the axes depend only on (f, bounds): they are
+    drawn once. ``draw(point, v)`` replaces the arrows, the point and the title
+    and returns the figure (with ``backpropnb_data`` as in ``plot_contour_hvp``);
+    ``png()`` paints only those over the stored background, so an explorer that
+    moves the point pays for the arrows, not for the contours.
+
+    >>> plot = ContourHVP(lambda p: p[0] ** 2 + p[1] ** 2, (-2, 2, -2, 2))
+    >>> plot.draw([1.0, 1.0], [1.0, 0.0]).backpropnb_data["hvp"].tolist()
+    [2.0, 0.0]
+    >>> plot.png()[:4]
+    b'\x89PNG'
+    """
+
+    def __init__(self, f, bounds, *, resolution=60, labels=("x", "y")):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        self.f, self.bounds, self.labels = f, tuple(float(b) for b in bounds), tuple(labels)
+        X, Y, Z = evaluate_grid(f, self.bounds, resolution)
+        self.levels = _contour_levels(Z)
+        self.z_range = (float(Z.min()), float(Z.max()))
+        self.figure = figure = _new_figure((5.2, 4.6))
+        self.canvas = FigureCanvasAgg(figure)
+        figure.subplots_adjust(left=0.12, right=0.98, bottom=0.1, top=0.93)
+        self.axes = axes = figure.subplots()
+        # Colours spread evenly over the levels, not over the values, so a steep valley still shows.
+        norm = BoundaryNorm(self.levels, ncolors=256)
+        filled = axes.contourf(X, Y, Z, levels=self.levels, cmap="viridis", norm=norm, alpha=0.85)
+        axes.contour(X, Y, Z, levels=self.levels, colors="white", linewidths=0.5, alpha=0.6)
+        colourbar = figure.colorbar(filled, ax=axes, shrink=0.85, pad=0.03)
+        colourbar.set_ticks(_colourbar_ticks(self.levels))
+        colourbar.ax.tick_params(labelsize=FONT_SIZE)
+        axes.set_xlim(self.bounds[0], self.bounds[1])
+        axes.set_ylim(self.bounds[2], self.bounds[3])
+        axes.set_aspect("equal", adjustable="box")
+        axes.set_xlabel(self.labels[0], fontsize=FONT_SIZE + 1)
+        axes.set_ylabel(self.labels[1], fontsize=FONT_SIZE + 1)
+        axes.tick_params(labelsize=FONT_SIZE)
+        # A plain text above the axes, not the axes title: matplotlib moves a title on a full draw only.
+        self.title = axes.text(0.5, 1.015, "", transform=axes.transAxes, ha="center", va="bottom", fontsize=10)
+        self._background, self._dpi, self._moving = None, None, []
+
+    def draw(self, point, v, *, gradient=None, hvp=None, value=None):
+        """Put the arrows for ``point`` and ``v`` on the plot (computed unless given); the figure."""
+        point, v = _pair(point, v)
+        f = self.f
+        gradient = np.asarray(backpropnb.grad(f)(point) if gradient is None else gradient, dtype=float)
+        product = np.asarray(backpropnb.hvp(f)(point, v) if hvp is None else hvp, dtype=float)
+        if value is None:
+            with backpropnb.no_grad():
+                value = float(f(backpropnb.tensor(point)).data)
+        for artist in self._moving:
+            artist.remove()
+        arrows = {"gradient": gradient, "v": v, "hvp": product}
+        half_width = min(self.bounds[1] - self.bounds[0], self.bounds[3] - self.bounds[2]) / 2
+        scale = _arrow_scale(arrows.values(), half_width)
+        self._moving, order = _draw_arrows(self.axes, point, arrows, scale, half_width)
+        self.title.set_text(f"f = {_sig(value)} at ({_sig(point[0])}, {_sig(point[1])})")
+        self.figure.backpropnb_data = {
+            "point": point,
+            "v": v,
+            "value": float(value),
+            "gradient": gradient,
+            "hvp": product,
+            "bounds": self.bounds,
+            "z_range": self.z_range,
+            "levels": self.levels,
+            "arrow_scale": scale,
+            "arrow_order": order,
+        }
+        return self.figure
+
+    def png(self, dpi=PNG_DPI):
+        """PNG bytes of the plot as drawn last: the stored background with the arrows painted over it."""
+        moving = self._moving + [self.title]
+        if self._background is None or self._dpi != dpi:
+            self.figure.set_dpi(dpi)
+            for artist in moving:
+                artist.set_visible(False)
+            self.canvas.draw()
+            self._background, self._dpi = self.canvas.copy_from_bbox(self.figure.bbox), dpi
+            for artist in moving:
+                artist.set_visible(True)
+        self.canvas.restore_region(self._background)
+        renderer = self.canvas.get_renderer()
+        for artist in sorted(moving, key=lambda artist: artist.get_zorder()):
+            artist.draw(renderer)
+        return encode_png(np.asarray(self.canvas.buffer_rgba()))
+
+
+def _contour_levels(Z, count=14):
+    """Round contour levels: evenly spaced, or 1-2-5 steps above the minimum when most of the plane is low.
+
+    Quantile levels would follow the data but give odd colour-bar ticks (0.00359, 1.1,
+    2.21 …); a 1-2-5 ladder still shows a steep function's valley (Rosenbrock).
+    """
+    low, high = float(Z.min()), float(Z.max())
+    if not high > low:
+        return np.array([low - 1, low + 1])
+    if np.median(Z) - low < 0.1 * (high - low):  # steep: most values sit near the minimum
+        spread = float(np.quantile(Z, 0.02)) - low
+        unit = 10.0 ** np.floor(np.log10(max(spread, (high - low) * 1e-5)))
+        base = np.floor(low / unit) * unit
+        ladder = [base]
+        k = 0
+        while ladder[-1] < high:
+            ladder.append(base + unit * (1, 2, 5)[k % 3] * 10 ** (k // 3))
+            k += 1
+        return np.unique([float(_sig(level, 2)) for level in ladder])
+    levels = MaxNLocator(nbins=count, steps=[1, 2, 5, 10]).tick_values(low, high)
+    return levels[(levels >= levels[levels <= low].max()) & (levels <= levels[levels >= high].min())]
+
+
+def _colourbar_ticks(levels, most=8):
+    """At most ``most`` of the levels: round ones (0 among them) when the levels are evenly spaced."""
+    if len(levels) <= most:
+        return levels
+    if np.allclose(np.diff(levels), levels[1] - levels[0]):
+        ticks = MaxNLocator(nbins=most - 1, steps=[1, 2, 5, 10]).tick_values(levels[0], levels[-1])
+        return ticks[(ticks >= levels[0]) & (ticks <= levels[-1])]
+    return levels[:: int(np.ceil(len(levels) / most))]
 
 
 def _draw_arrows(axes, point, arrows, scale, half_width):
-    labels = {"gradient": "∇f", "v": "v", "hvp": "H·v"}
+    """Draw the arrows, the point and the legend; return the artists made and the arrows from bottom to top.
+
+    Longer arrows go underneath and shorter ones on top, so that when two point the
+    same way (v and H·v on a bowl) the shorter one stays visible on the longer one.
+    """
+    names = {"gradient": "∇f", "v": "v", "hvp": "H·v"}
+    drawn = {}
     for key, vector in arrows.items():
-        text = f"{labels[key]} = ({_sig(vector[0])}, {_sig(vector[1])})"
         length = float(np.hypot(*vector))
-        if length == 0:  # a zero vector still gets its legend entry
-            axes.plot([], [], color=_ARROW_COLOURS[key], label=text + ", zero")
+        drawn[key] = None if length == 0 else vector * (scale if scale is not None else 0.5 * half_width / length)
+    order = sorted(arrows, key=lambda key: 0.0 if drawn[key] is None else -float(np.hypot(*drawn[key])))
+    made = []
+    for rank, key in enumerate(order):
+        vector = arrows[key]
+        text = f"{names[key]} = ({_sig(vector[0])}, {_sig(vector[1])})"
+        if drawn[key] is None:  # a zero vector still gets its legend entry
+            made += axes.plot([], [], color=_ARROW_COLOURS[key], label=text + ", zero")
             continue
-        dx, dy = vector * (scale if scale is not None else 0.5 * half_width / length)
-        width, zorder = _ARROW_STYLE[key]
-        axes.quiver(
+        arrow = axes.quiver(
             *point,
-            dx,
-            dy,
+            *drawn[key],
             angles="xy",
             scale_units="xy",
             scale=1,
             color=_ARROW_COLOURS[key],
             edgecolor="black",
-            linewidth=0.6,
+            linewidth=0.7,
             label=text,
-            width=width,
-            zorder=zorder,
+            width=_ARROW_WIDTHS[key],
+            zorder=3 + rank,
         )
-    axes.plot(*point, "o", color="white", markeredgecolor="black", zorder=5)
+        made.append(arrow)
+    made += axes.plot(*point, "o", color="white", markeredgecolor="black", zorder=7)
     if scale is None:
         heading = "arrows show directions only"
     else:
         heading = None if scale == 1 else f"arrows drawn ×{_sig(scale, 2)}"
-    axes.legend(fontsize=7, loc="upper left", framealpha=0.9, title=heading, title_fontsize=7)
+    handles = sorted(made[:-1], key=lambda artist: list(arrows).index(_key_of(artist.get_label())))
+    legend = axes.legend(
+        handles=handles, fontsize=FONT_SIZE, loc="upper left", framealpha=0.9, title=heading, title_fontsize=FONT_SIZE
+    )
+    legend.set_zorder(8)
+    made.append(legend)
+    return made, order
+
+
+def _key_of(label):
+    return "gradient" if label.startswith("∇") else "hvp" if label.startswith("H") else "v"
 
 
 # ----------------------------------------------------------------------

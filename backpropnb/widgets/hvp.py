@@ -19,8 +19,8 @@ import numpy as np
 import backpropnb
 from backpropnb.finite_differences import central_difference
 from backpropnb.lecture import bowl, rosenbrock, saddle
-from backpropnb.render.plots import plot_contour_hvp
-from backpropnb.widgets.base import Explorer, check_choice, check_range, figure_png, fmt
+from backpropnb.render.plots import ContourHVP, png_size
+from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
 
 # A tiny fixed dataset for the neuron: inputs and 0/1 targets (one point on the
 # "wrong" side keeps the loss from having a minimum at infinity).
@@ -147,14 +147,35 @@ def report_lines(report):
     return lines
 
 
+def arrow_sentence(data):
+    """What the arrows on the plot are, in words (how long they are drawn included).
+
+    >>> arrow_sentence({"arrow_scale": 0.5})
+    'arrows: red ∇f, white v, orange H·v, all drawn at half their length so that they fit'
+    """
+    scale = data["arrow_scale"]
+    if scale is None:
+        size = "their lengths differ too much for one scale, so they show directions only"
+    elif scale == 1:
+        size = "drawn at their true length"
+    elif scale == 0.5:
+        size = "all drawn at half their length so that they fit"
+    else:
+        size = f"all drawn at {fmt(scale)} × their length so that they fit"
+    return f"arrows: red ∇f, white v, orange H·v, {size}"
+
+
 def plot_lines(data):
     """The numbers the contour plot draws, as text lines (read from ``figure.backpropnb_data``)."""
     bounds = ", ".join(fmt(b) for b in data["bounds"])
     scale = data["arrow_scale"]
     return [
         f"plot: contours over (x0, x1, y0, y1) = ({bounds}), values {fmt(data['z_range'][0])} to {fmt(data['z_range'][1])}",
+        f"plot: colour levels {', '.join(fmt(level) for level in data['levels'])}",
         f"plot arrows at {_vector(data['point'])}: gradient {_vector(data['gradient'])}, v {_vector(data['v'])}, "
-        f"H·v {_vector(data['hvp'])}; " + ("directions only" if scale is None else f"drawn ×{fmt(scale)}"),
+        f"H·v {_vector(data['hvp'])}; "
+        + ("directions only" if scale is None else f"drawn ×{fmt(scale)}")
+        + f"; bottom to top: {', '.join(data['arrow_order'])}",
     ]
 
 
@@ -169,7 +190,11 @@ class HVPExplorer(Explorer):
     """Contour plot, Hessian eigenvalues and H·v three ways for a 2-D function.
 
     Controls: ``function`` (bowl, saddle, rosenbrock, neuron), ``x``, ``y`` (the
-    point) and ``vx``, ``vy`` (the direction v).
+    point) and ``vx``, ``vy`` (the direction v). The point's sliders are named
+    after the function's coordinates (x and y, or w and b for the neuron) and
+    span its plot. The contours of each function are drawn once and kept; a
+    change of the point or of v repaints only the arrows.
+    ``snapshot()`` adds the numbers the plot draws to the lines shown.
 
     >>> explorer = HVPExplorer()
     >>> explorer.controls["function"].value = "saddle"
@@ -179,27 +204,71 @@ class HVPExplorer(Explorer):
 
     def __init__(self, function="bowl", point=(1.0, 1.0), v=(1.0, 0.0)):
         check_choice("HVPExplorer", "function", function, list(FUNCTIONS))
-        for name, value in zip(("x", "y", "vx", "vy"), _two_numbers("point", point) + _two_numbers("v", v)):
+        x0, x1, y0, y1 = FUNCTIONS[function][2]
+        point, v = _two_numbers("point", point), _two_numbers("v", v)
+        for name, value, (low, high) in zip(("x", "y"), point, ((x0, x1), (y0, y1))):
+            check_range("HVPExplorer", name, value, low, high)
+        for name, value in zip(("vx", "vy"), v):
             check_range("HVPExplorer", name, value, -2.0, 2.0)
         options = [(label, name) for name, (label, *_rest) in FUNCTIONS.items()]
-        slider = dict(min=-2.0, max=2.0, step=0.1, continuous_update=False, readout_format=".1f")
+        slider = dict(step=0.1, continuous_update=False, readout_format=".1f")
         controls = {
             "function": widgets.Dropdown(options=options, value=function, description="function"),
-            "x": widgets.FloatSlider(value=point[0], description="x", **slider),
-            "y": widgets.FloatSlider(value=point[1], description="y", **slider),
-            "vx": widgets.FloatSlider(value=v[0], description="v_x", **slider),
-            "vy": widgets.FloatSlider(value=v[1], description="v_y", **slider),
+            "x": widgets.FloatSlider(value=point[0], min=x0, max=x1, **slider),
+            "y": widgets.FloatSlider(value=point[1], min=y0, max=y1, **slider),
+            "vx": widgets.FloatSlider(value=v[0], min=-2.0, max=2.0, description="v_x", **slider),
+            "vy": widgets.FloatSlider(value=v[1], min=-2.0, max=2.0, description="v_y", **slider),
         }
-        self.plot = widgets.Image(format="png", layout=widgets.Layout(width="460px"))
+        self._plots = {}  # (function, bounds) -> its ContourHVP, contours drawn once
+        self._plot_lines = []
+        self._configured = None
+        self.plot = widgets.Image(format="png")
         sliders = widgets.VBox([controls[name] for name in ("x", "y", "vx", "vy")])
         super().__init__(controls, header=widgets.HBox([self.plot, widgets.VBox([controls["function"], sliders])]))
+
+    def _configure_sliders(self, name):
+        """Name the point's sliders after the function's coordinates and let them span its plot."""
+        _, _, (x0, x1, y0, y1), labels = FUNCTIONS[name]
+        self._paused += 1  # the clamped values below must not re-render: render() is running already
+        try:
+            for key, label, low, high in (("x", labels[0], x0, x1), ("y", labels[1], y0, y1)):
+                control = self.controls[key]
+                control.description = label
+                if low > control.max:  # widen first, so that min never passes max
+                    control.max = high
+                    control.min = low
+                else:
+                    control.min = low
+                    control.max = high
+        finally:
+            self._paused -= 1
+        self._configured = name
+
+    def _contour(self, name):
+        _, f, bounds, labels = FUNCTIONS[name]
+        key = (name, bounds)
+        if key not in self._plots:
+            self._plots[key] = ContourHVP(f, bounds, labels=labels)
+        return self._plots[key]
 
     def render(self):
         values = {name: control.value for name, control in self.controls.items()}
         name = values["function"]
+        if self._configured != name:
+            self._configure_sliders(name)
+            values["x"], values["y"] = self.controls["x"].value, self.controls["y"].value
         point, v = (values["x"], values["y"]), (values["vx"], values["vy"])
         report = hvp_report(name, point, v)
-        _, f, bounds, labels = FUNCTIONS[name]
-        figure = plot_contour_hvp(f, point, v, bounds=bounds, labels=labels)
-        self.plot.value = figure_png(figure)
-        return report_lines(report) + plot_lines(figure.backpropnb_data)
+        plot = self._contour(name)
+        figure = plot.draw(
+            point, v, gradient=report["gradient"], hvp=report["hvp_double_backprop"], value=report["value"]
+        )
+        png = plot.png()
+        self.plot.layout.width = f"{png_size(png)[0]}px"  # one image pixel per screen pixel: never stretched
+        self.plot.value = png
+        self._plot_lines = plot_lines(figure.backpropnb_data)
+        return report_lines(report) + [arrow_sentence(figure.backpropnb_data)]
+
+    def snapshot(self):
+        """The lines shown, then the numbers the plot draws (contour range, levels, arrows)."""
+        return "\n".join(self.lines + self._plot_lines)

@@ -24,14 +24,16 @@ from backpropnb.render.plots import (
     REFERENCE_WIDTH,
     dtype_name,
     format_bytes,
+    format_share,
     jacobian_memory,
     plot_jacobian,
-    plot_jacobian_memory,
+    png_bytes,
+    png_size,
 )
-from backpropnb.widgets.base import Explorer, check_choice, check_range, figure_png, fmt
+from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
 
 OPS = ("relu", "sigmoid", "matmul W", "softmax")
-TIMINGS_HEADER = "--- timings (measured now, they vary from run to run) ---"
+TIMINGS_HEADER = "--- timings (measured the first time this op and n are shown; they vary from run to run) ---"
 
 
 def fixed_weights(n):
@@ -176,7 +178,8 @@ def report_lines(report):
     return [
         f"op: {report['op']}, width n = {n}; input x = {_vector(report['x'])} (seeded)",
         f"output y = {_vector(report['output'])}",
-        f"Jacobian J = dy/dx: {n} × {n}, {report['zeros']} of {n * n} entries are zero ({report['sparsity']:.2%})",
+        f"Jacobian J = dy/dx: {n} × {n}, {report['zeros']} of {n * n} entries are zero ({format_share(report['sparsity'])})",
+        coupling_line(report["jacobian"]),
         f"memory at n = {n} (float64): explicit J {format_bytes(report['explicit_bytes'])} ({n * n} numbers), "
         f"one VJP {format_bytes(report['vjp_bytes'])} (two vectors of {n})",
         f"a {REFERENCE_WIDTH}-wide layer with a batch of {REFERENCE_BATCH}: J is {side:,} × {side:,} = "
@@ -184,6 +187,27 @@ def report_lines(report):
         f"  explicit J: {explicit}",
         f"  one VJP (two vectors of {side:,}): {implicit}",
     ]
+
+
+def coupling_line(J):
+    """How many outputs depend on other inputs: the nonzero entries off the diagonal, and how large they are.
+
+    A heat map can make small entries look like zeros; this line says which they are.
+
+    >>> coupling_line(np.diag([1.0, 0.0]))
+    'off the diagonal: 0 of 2 entries are nonzero: each output depends on its own input only'
+    >>> coupling_line(np.array([[0.25, -0.01], [-0.01, 0.25]]))
+    'off the diagonal: 2 of 2 entries are nonzero (largest |J_ij| = 0.01, on the diagonal 0.25): every output depends on every input'
+    """
+    J = np.asarray(J)
+    off = J[~np.eye(J.shape[0], dtype=bool)]
+    count = int(np.count_nonzero(off))
+    head = f"off the diagonal: {count} of {off.size} entries are nonzero"
+    if count == 0:
+        return head + ": each output depends on its own input only"
+    diagonal = np.abs(np.diag(J)).max()
+    every = "every output depends on every input" if count == off.size else "outputs depend on other inputs"
+    return f"{head} (largest |J_ij| = {fmt(np.abs(off).max())}, on the diagonal {fmt(diagonal)}): {every}"
 
 
 def timing_lines(report):
@@ -209,6 +233,8 @@ class JacobianExplorer(Explorer):
     """Explicit Jacobian versus VJP for relu, sigmoid, a fixed matrix W and softmax.
 
     Controls: ``op`` (relu, sigmoid, matmul W, softmax) and ``n`` (the width).
+    Each (op, n) is computed, drawn and timed once; coming back to it shows the
+    same picture and the same measured times at once.
     ``snapshot(timings=False)`` leaves out the measured times.
 
     >>> explorer = JacobianExplorer()
@@ -224,27 +250,27 @@ class JacobianExplorer(Explorer):
             "op": widgets.Dropdown(options=list(OPS), value=op, description="op"),
             "n": widgets.IntSlider(value=n, min=2, max=64, description="width n", continuous_update=False),
         }
-        self.heat_map = widgets.Image(format="png", layout=widgets.Layout(width="420px"))
-        memory = plot_jacobian_memory()  # the same for every op and n: drawn once
-        self.memory_plot = widgets.Image(value=figure_png(memory), format="png", layout=widgets.Layout(width="480px"))
-        self._memory_data = memory.backpropnb_data
+        self.heat_map = widgets.Image(format="png")
+        self._shown = {}  # (op, n) -> (png, lines, timing lines): computed, drawn and timed once
         self._lines, self._timings = [], []
-        super().__init__(controls, views=[widgets.HBox([self.heat_map, self.memory_plot])])
+        super().__init__(controls, views=[widgets.HBox([self.heat_map])])
+
+    def _setting(self, op, n):
+        if (op, n) not in self._shown:
+            report = jacobian_report(op, fixed_input(n))
+            figure = plot_jacobian(report["jacobian"], title=f"Jacobian of {op}, n = {n}")
+            lines = report_lines(report) + matrix_lines(figure.backpropnb_data["matrix"])
+            self._shown[op, n] = (png_bytes(figure), lines, timing_lines(report))
+        return self._shown[op, n]
 
     def render(self):
         op, n = self.controls["op"].value, self.controls["n"].value
-        report = jacobian_report(op, fixed_input(n))
-        figure = plot_jacobian(report["jacobian"], title=f"Jacobian of {op}, n = {n}")
-        self.heat_map.value = figure_png(figure)
-        self._lines = report_lines(report) + matrix_lines(figure.backpropnb_data["matrix"])
-        self._timings = timing_lines(report)
-        return report_lines(report) + self._timings
+        png, self._lines, self._timings = self._setting(op, n)
+        width, height = png_size(png)
+        self.heat_map.layout.width = f"{width}px"  # one image pixel per screen pixel: never stretched
+        self.heat_map.value = png
+        return self._lines[: len(self._lines) - n - 1] + self._timings
 
     def snapshot(self, timings=True):
-        """Everything shown, as text; the measured times come last, after TIMINGS_HEADER."""
-        data = self._memory_data
-        memory = [
-            f"memory plot (batch {data['batch']}): widths {data['widths']}; marked: n = {REFERENCE_WIDTH}, "
-            + ", ".join(f"{format_bytes(r['explicit_bytes'])} {dtype_name(b)}" for b, r in data["reference"].items())
-        ]
-        return "\n".join(self._lines + memory + (self._timings if timings else []))
+        """Everything shown plus the numbers of the heat map; the measured times come last, after TIMINGS_HEADER."""
+        return "\n".join(self._lines + (self._timings if timings else []))

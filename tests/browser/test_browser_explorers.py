@@ -162,8 +162,19 @@ def test_hvp_explorer_saddle_and_direction(page, server):
     expect_line(view, "H·v with the explicit Hessian, H @ v:  (2, -1)")
     expect_line(view, "H·v as a finite difference of grads:   (2, -1)")
     assert plot.get_attribute("src") != before  # the contour plot was redrawn
-    assert_clean(page)
     screenshot(view, "hvp_explorer")
+    # The neuron's loss is a function of (w, b) over ±4: the point's sliders say so and reach the plot's edge.
+    control(view, ".widget-dropdown", "function").locator("select").select_option(
+        label="neuron loss: MSE of σ(w·x + b), point = (w, b)"
+    )
+    expect(control(view, ".widget-slider", "w")).to_have_count(1)
+    expect(control(view, ".widget-slider", "b")).to_have_count(1)
+    key_slider(view, "w", "ArrowRight", times=35)  # step 0.1 from w = 1: stops at the slider's maximum, 4
+    expect(view.locator(".widget-html pre").filter(has_text=re.compile(r"at \(w, b\) = \(4, "))).to_have_count(1)
+    lines = text_lines(view)
+    assert not [line for line in lines if line.startswith("plot")], lines  # the plot's numbers stay in snapshot()
+    assert any(line.startswith("arrows: red ∇f, white v, orange H·v") for line in lines), lines
+    assert_clean(page)
 
 
 @pytest.fixture(autouse=True)

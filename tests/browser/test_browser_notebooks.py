@@ -31,6 +31,19 @@ SVG_IMAGES_LOADED_JS = """nodes => nodes.map(node => {
 })"""
 
 
+# Every raster picture in an output (a plot, an explorer's PNG): its natural width and the width it is shown at.
+# A picture stretched wider than it was drawn is blurry; one squeezed narrower has text too small to read.
+IMAGE_WIDTHS_JS = """nodes => nodes.filter(image => !image.closest('[data-test-output=svg]'))
+  .map(image => ({natural: image.naturalWidth, shown: image.getBoundingClientRect().width,
+                  where: (image.closest('.jp-Cell') || {}).innerText?.slice(0, 60)}))"""
+
+
+def pictures_at_their_own_size(page):
+    """Pictures shown at more than 5 % off their natural width (none expected)."""
+    widths = page.locator(".jp-OutputArea-output img, .output_subarea img").evaluate_all(IMAGE_WIDTHS_JS)
+    return [w for w in widths if not 0.95 * w["natural"] <= w["shown"] <= 1.05 * w["natural"]]
+
+
 def test_tutorials_are_found():
     assert len(TUTORIALS) >= 6, TUTORIALS
 
@@ -61,6 +74,27 @@ def test_the_checks_see_a_broken_widget_and_an_error(page, server):
     assert all(page.locator(SVG_OUTPUT).evaluate_all(SVG_IMAGES_LOADED_JS))
 
 
+def test_the_size_check_sees_a_stretched_picture(page, server):
+    """The picture check is not blind: a small PNG in an Image widget inside a VBox is stretched to the full width."""
+    if server.frontend != "lab":
+        pytest.skip("the detectors are checked once, in JupyterLab")
+    path = "checks/stretched.ipynb"
+    write_notebook(
+        server.root / path,
+        [
+            "import io\nimport ipywidgets as widgets\nfrom matplotlib.figure import Figure\n"
+            "buffer = io.BytesIO()\nFigure(figsize=(3, 2)).savefig(buffer, format='png', dpi=72)\n"
+            "widgets.VBox([widgets.Image(value=buffer.getvalue(), format='png')])"
+        ],
+    )
+    open_notebook(page, server, path)
+    run_all(page)
+    tag_outputs(page)
+    expect(page.locator(f"{WIDGET_VIEW} img")).to_be_visible()
+    (stretched,) = pictures_at_their_own_size(page)
+    assert stretched["natural"] == 216 and stretched["shown"] > 2 * 216, stretched
+
+
 @pytest.mark.parametrize("name", TUTORIALS)
 def test_tutorial_runs_and_shows_every_widget_and_graph(page, server, name):
     open_notebook(page, server, name)
@@ -88,4 +122,5 @@ def test_tutorial_runs_and_shows_every_widget_and_graph(page, server, name):
         expect(graph).to_be_visible()
     expect(page.locator(".backpropnb-graph")).to_have_count(0)  # the "Graphviz is missing" fallback
     expect(page.locator(".backpropnb-static")).to_have_count(0)  # live front ends show the widget, not the picture
+    assert pictures_at_their_own_size(page) == []  # notebook 06's live loss curve was stretched to the full width
     assert page.js_errors == []

@@ -1,0 +1,44 @@
+"""What a tutorial's text claims, checked against what its stored outputs show (nbval keeps those fresh)."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import numpy as np
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def cell_after(path, marker):
+    """The first code cell after the markdown cell that contains ``marker``, and that markdown."""
+    cells = nbformat.read(path, as_version=4).cells
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and marker in cell.source:
+            code = next(c for c in cells[i + 1 :] if c.cell_type == "code")
+            return cell.source, code
+    raise AssertionError(f"{path.name}: no markdown cell contains {marker!r}")
+
+
+def stream_text(cell):
+    return "".join(output.get("text", "") for output in cell.outputs if output.output_type == "stream")
+
+
+def test_notebook_05_two_spots_of_different_sizes_give_blobs_of_different_sizes():
+    text, code = cell_after(NOTEBOOKS / "05_hessian_vector_products.ipynb", "Two spots of different sizes")
+    widths = [float(w) for w in re.findall(r"width \$([\d.]+)\$", text)]
+    assert widths == [1.0, 0.5], text
+    radii = re.search(r"radii \[([\d.]+) ([\d.]+)\]", stream_text(code))
+    assert radii, stream_text(code)
+    measured = np.array([float(r) for r in radii.groups()])
+    # The text says: a radius close to sqrt(2)·width around each centre; so the blobs differ in size.
+    np.testing.assert_allclose(measured, np.sqrt(2) * np.array(widths), rtol=0.06)
+    assert measured[0] > 1.8 * measured[1]
+
+
+def test_notebook_06_prints_the_training_time_instead_of_promising_one():
+    notebook = nbformat.read(NOTEBOOKS / "06_train_a_network.ipynb", as_version=4)
+    intro = notebook.cells[0].source
+    assert "the training cell prints how" in intro and "a few seconds" in intro
+    printed = [stream_text(c) for c in notebook.cells if c.cell_type == "code" and "steps took" in stream_text(c)]
+    seconds = [float(s) for text in printed for s in re.findall(r"steps took ([\d.]+) s\)", text)]
+    assert len(seconds) == 2, printed  # the reader sees what it costs on their machine (never asserted here)
