@@ -254,6 +254,63 @@ def test_step_zero_on_the_mul_node():
     assert all(label is None for _, label in edge_labels(source, "o1"))
 
 
+class Branch(Function):
+    """A copy gate's branch: passes x on, drawn as a plain edge."""
+
+    drawn_as_edge = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def test_several_outputs_draw_one_value_fanning_out_with_each_branch_gradient():
+    # the lecture's copy gate: x fans out into two branches, upstreams 2 and 4 come back, x gets 6
+    x = tensor(7.0, name="x")
+    b1, b2 = Branch.apply(x), Branch.apply(x)
+    b1.name, b2.name = "branch 1", "branch 2"
+    b1.backward(np.array(2.0))
+    b2.backward(np.array(4.0))
+    source = draw((b1, b2)).source
+    nodes = walk((b1, b2)).nodes
+    assert nodes == [b1, b2, x]
+    assert "grad 6" in label_of(source, "v2")
+    assert "grad 2" in label_of(source, "v0") and "grad 4" in label_of(source, "v1")
+    assert edge_labels(source, "v0") == [("v2", '<FONT COLOR="#c92a2a">2</FONT>')]
+    assert edge_labels(source, "v1") == [("v2", '<FONT COLOR="#c92a2a">4</FONT>')]
+    assert not re.search(r"^\to\d", source, re.M) and "Branch" not in source  # no gate node at all
+    assert draw([b1, b2]).source == source and draw((b1, b2, b1)).source == source
+    # the same gate without drawn_as_edge keeps its circle: the marker, not the name, decides
+    Plain = type("Plain", (Function,), {"forward": Branch.forward, "backward": Branch.backward})
+    assert "Plain" in draw(Plain.apply(x)).source
+    # outputs sharing a gate-made value: drawn once, its gradient the sum of both
+    w = tensor(2.0, name="w")
+    h = w * 3.0
+    h.name = "h"
+    p, q = h + 1.0, h * h
+    p.backward(retain_graph=True)  # p and q share the gates that made h
+    q.backward()
+    both = draw((p, q)).source
+    (h_id,) = [f"v{i}" for i, n in enumerate(walk((p, q)).nodes) if n is h]
+    assert "grad 13" in label_of(both, h_id) and "grad 39" in both  # 1 + 2·6, and ×3 for w
+
+
+def test_several_outputs_are_checked():
+    x = tensor(1.0)
+    with pytest.raises(
+        TypeError, match=r"draw: a tuple or list of outputs must hold backpropnb Tensors only, got float"
+    ):
+        draw((x * 2, 3.0))
+    with pytest.raises(TypeError, match="draw: a tuple or list of outputs"):
+        draw(())
+    with pytest.raises(ValueError, match=r"draw: step= shows the backward pass of one output, got 2 outputs"):
+        draw((x * 2, x * 3), step=0)
+
+
 def test_step_shows_partial_sums_of_a_copy_gate():
     x = tensor(3.0, name="x")
     f = x * 2.0 + x * 5.0

@@ -150,6 +150,13 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
     ``rankdir="auto"`` lays the graph out left to right if that fits a
     notebook column, else top to bottom. Nothing in the graph is changed.
 
+    ``y`` may also be a tuple of Tensors, a graph with several outputs (each
+    with the gradient its own backward left in ``.grad``): the lecture's copy
+    gate, one value fanning out into two branches. A gate whose Function says
+    ``drawn_as_edge = True`` (a branch that passes its input on unchanged) is
+    drawn as a plain edge from its input to its output, labelled with the
+    gradient coming back along it. ``step`` needs one output.
+
     >>> from backpropnb import tensor
     >>> x, y, z = tensor(-2.0, name="x"), tensor(5.0, name="y"), tensor(-4.0, name="z")
     >>> f = (x + y) * z; f.backward()
@@ -158,14 +165,21 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
     True
     >>> "local 1 × up -4<BR/>= -4" in draw(f, step=1).source
     True
+    >>> v = tensor(1.0, name="v"); a, b = v * 2, v * 3; a.backward(); b.backward()
+    >>> "grad 5" in draw((a, b)).source  # v feeds both outputs: its gradients add
+    True
     """
-    if not isinstance(y, Tensor):
-        raise TypeError(f"draw: expected a backpropnb Tensor (the output of a graph), got {type(y).__name__}")
+    _checked_outputs(y)
     show = _checked_show(show)
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     moment = None
     if step is not None:
+        if not isinstance(y, Tensor):
+            raise ValueError(
+                f"draw: step= shows the backward pass of one output, got {len(y)} outputs; "
+                f"draw one of them with step=, or drop step to see the gradients of all"
+            )
         if replay is None:
             replay = _replay(y)
         elif not isinstance(replay, Replay) or replay.output is not y:
@@ -175,6 +189,36 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
     if rankdir != "auto":
         return _digraph(layout, show, moment, rankdir, max_nodes)
     return _fitted(y, layout, show, moment, max_nodes)
+
+
+def _checked_outputs(y):
+    """One Tensor, or a non-empty tuple/list of Tensors; else the package's TypeError."""
+    if isinstance(y, Tensor):
+        return
+    if isinstance(y, (tuple, list)) and y and all(isinstance(t, Tensor) for t in y):
+        return
+    if isinstance(y, (tuple, list)):
+        kinds = sorted({type(t).__name__ for t in y if not isinstance(t, Tensor)}) or ["nothing"]
+        raise TypeError(
+            f"draw: a tuple or list of outputs must hold backpropnb Tensors only, got {', '.join(kinds)}; "
+            f"pass e.g. draw((branch1, branch2))"
+        )
+    raise TypeError(f"draw: expected a backpropnb Tensor (the output of a graph), got {type(y).__name__}")
+
+
+def drawn_as_edge(node):
+    """True for a gate drawn as a plain edge: a one-input custom gate whose class says ``drawn_as_edge = True``.
+
+    >>> from backpropnb import Function, tensor
+    >>> class Branch(Function):
+    ...     drawn_as_edge = True
+    ...     forward = staticmethod(lambda ctx, x: x.copy())
+    ...     backward = staticmethod(lambda ctx, g: g)
+    >>> x = tensor(1.0); drawn_as_edge(Branch.apply(x)), drawn_as_edge(x * 2)
+    (True, False)
+    """
+    gate = getattr(node._backward, "gate", None)
+    return len(node.parents) == 1 and bool(getattr(gate, "drawn_as_edge", False))
 
 
 def _replay(y):
@@ -234,7 +278,9 @@ def _digraph(layout, show, moment, rankdir, max_nodes):
     current = None if moment is None else layout.where(moment.current.node)
     for i, node in enumerate(layout.nodes):
         _add_value(digraph, i, node, show, moment)
-        if node.op is not None:
+        if node.op is not None and drawn_as_edge(node):
+            _add_branch(digraph, i, node, layout, show, moment)
+        elif node.op is not None:
             _add_gate(digraph, i, node, layout, show, moment)
     for fold in layout.folds:
         status = None if moment is None else _fold_status(fold, moment, current)
@@ -292,6 +338,17 @@ def _add_gate(digraph, i, node, layout, show, moment):
         if labelled and label is not None:
             look["decorate"] = "true"  # a line from each label to its own edge: never two labels at one gate
         digraph.edge(layout.source_of(node, parent), f"o{i}", **look)
+
+
+def _add_branch(digraph, i, node, layout, show, moment):
+    """A pass-through gate as one edge from its input's box to its output's box, with the gradient coming back."""
+    status = None if moment is None else moment.status(node)
+    step = moment.current if status == "current" else None
+    downstream = _downstream_of(node, moment, show)
+    label = None
+    if downstream is not None and downstream[0] is not None:
+        label = html_label(coloured(escape(_edge_text(step, 0, downstream[0])), GRAD_COLOUR))
+    digraph.edge(layout.source_of(node, node.parents[0]), f"v{i}", **_edge_look(label, status))
 
 
 def _downstream_of(node, moment, show):
