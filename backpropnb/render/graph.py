@@ -15,6 +15,8 @@ a :class:`graphviz.Digraph`, never displays anything and never changes a tensor.
 
 from __future__ import annotations
 
+import re
+
 from ..engine import Tensor
 from ..ops import REGISTRY
 from ..trace import Replay, flowed, replay
@@ -137,7 +139,7 @@ def note_label(layout, max_nodes):
 # ======================================================================
 
 
-def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_NODES, replay=None):
+def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_NODES, replay=None, columns=1):
     """Draw the graph that computed ``y``: values, gates, and (after backward) the gradients.
 
     ``show`` picks the numbers ("value", "grad"; ``()`` for the bare structure).
@@ -157,6 +159,11 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
     drawn as a plain edge from its input to its output, labelled with the
     gradient coming back along it. ``step`` needs one output.
 
+    ``columns=2`` (or more) folds a tall top-to-bottom drawing into that many
+    side-by-side columns, joined by the edges that cross from one to the
+    next, so that it is about half as tall (the stepper uses it to keep the
+    current node on screen); it applies with ``rankdir="TB"`` or ``"BT"``.
+
     >>> from backpropnb import tensor
     >>> x, y, z = tensor(-2.0, name="x"), tensor(5.0, name="y"), tensor(-4.0, name="z")
     >>> f = (x + y) * z; f.backward()
@@ -173,6 +180,8 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
     show = _checked_show(show)
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"draw: columns must be a whole number 1 or more (1: no folding), got {columns!r}")
     moment = None
     if step is not None:
         if not isinstance(y, Tensor):
@@ -187,8 +196,72 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
         moment = replay.at(step)
     layout = layout_of(y, max_nodes)
     if rankdir != "auto":
-        return _digraph(layout, show, moment, rankdir, max_nodes)
+        digraph = _digraph(layout, show, moment, rankdir, max_nodes)
+        return in_columns(digraph, columns) if rankdir in ("TB", "BT") else digraph
     return _fitted(y, layout, show, moment, max_nodes)
+
+
+EDGE_LINE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
+
+
+def in_columns(digraph, columns):
+    """Fold a top-to-bottom drawing into ``columns`` side-by-side columns; the same drawing for ``columns=1``.
+
+    Each node gets its depth, the longest path from it down to an output
+    (value boxes and gate circles each count as one rank). The ranks are cut
+    into ``columns`` bands of about equal height (an input stays with the
+    gate it feeds), and the edges that cross a cut stop constraining the layout (Graphviz's ``constraint=false``): each
+    band is laid out from the same first rank, beside the others, and the
+    crossing edges join the end of one column to the start of the next.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(1.0, name="x"); y = (((x * 2).exp() + 1).log() * 3).tanh()
+    >>> folded = in_columns(draw(y, rankdir="TB"), 2).source
+    >>> folded.count("constraint=false")
+    1
+    """
+    if columns == 1:
+        return digraph
+    lines = [EDGE_LINE.match(line.rstrip("\n")) for line in digraph.body]
+    edges = [(m.group(1), m.group(2)) for m in lines if m]
+    depth = _depths(edges)
+    if not depth:
+        return digraph
+    band = (max(depth.values()) + 1 + columns - 1) // columns  # ranks per column
+    if band < 2:
+        return digraph
+    column = {node: d // band for node, d in depth.items()}
+    made = {head for _, head in edges}
+    for tail in {tail for tail, _ in edges} - made:  # an input stays in the column of the gates it feeds
+        column[tail] = min(column[head] for t, head in edges if t == tail)
+    for i, match in enumerate(lines):
+        if match is None:
+            continue
+        tail, head, attrs = match.groups()
+        if column[tail] != column[head]:  # the edge crosses from one column into the next
+            inside = "constraint=false" + ("" if attrs is None else " " + attrs)
+            digraph.body[i] = f"\t{tail} -> {head} [{inside}]\n"
+    return digraph
+
+
+def _depths(edges):
+    """Each node's longest distance (in edges) to a node with no outgoing edge: its rank counted from the output."""
+    heads, depth = {}, {}
+    for tail, head in edges:
+        heads.setdefault(tail, []).append(head)
+        heads.setdefault(head, [])
+    for start in heads:  # iterative depth-first search, children before parents
+        stack = [(start, False)]
+        while stack:
+            node, ready = stack.pop()
+            if node in depth:
+                continue
+            if ready:
+                depth[node] = max((depth[h] + 1 for h in heads[node]), default=0)
+                continue
+            stack.append((node, True))
+            stack.extend((h, False) for h in heads[node] if h not in depth)
+    return depth
 
 
 def _checked_outputs(y):

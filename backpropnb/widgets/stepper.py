@@ -24,6 +24,7 @@ from backpropnb.lecture import XYZ, neuron_values
 from backpropnb.lecture import named as _named
 from backpropnb.ops import REGISTRY
 from backpropnb.render.graph import draw, format_array, gate_symbol, to_html
+from backpropnb.render.svg import MIN_SCALE, PX_PER_PT, scale_to_fit, svg_size
 from backpropnb.trace import replay
 from backpropnb.widgets.base import Explorer
 
@@ -191,47 +192,80 @@ def step_lines(r, k, leaves=None):
 
 
 LONG = 1000  # steps beyond which the stepper does not replay the whole pass up front
-MAX_HEIGHT_PX = 560  # a tall graph is shrunk towards this (text stays 11 px or more), to stay in view
+MAX_HEIGHT_PX = 480  # a tall graph is folded and shrunk towards this, so the current node stays on a laptop screen
+MAX_COLUMNS = 3  # columns a tall graph may be folded into
 
 
 def orientation(r):
-    """How the stepper lays a graph out: (direction, scale), the same at every step.
+    """How the stepper lays a graph out: (direction, scale, columns), the same at every step.
 
     Left to right if that fits the column, else the output on top ("BT"):
     the backward pass then runs down the page, from the buttons towards the
-    inputs. The scale shrinks a tall picture towards MAX_HEIGHT_PX (text
-    stays 11 px or more). Both are decided once per graph, from the drawing
-    with the most edge labels, so that the picture neither flips nor zooms
-    between steps.
+    inputs. A picture still taller than MAX_HEIGHT_PX is folded into two (or
+    three) side-by-side columns (see :func:`~backpropnb.render.graph.in_columns`)
+    as long as they fit the notebook column, then shrunk towards MAX_HEIGHT_PX
+    (text stays 11 px or more): at a 1280×800 window the node being processed
+    stays on screen without scrolling. All three are decided once per graph,
+    from the drawing with the most edge labels, so that the picture neither
+    flips nor zooms between steps.
 
-    >>> orientation(replay(build_example(EXAMPLES[0]))), orientation(replay(build_example(EXAMPLES[2])))[0]
-    (('LR', 1.0), 'BT')
+    >>> orientation(replay(build_example(EXAMPLES[0])))
+    ('LR', 1.0, 1)
+    >>> rankdir, scale, columns = orientation(replay(build_example(EXAMPLES[1])))
+    >>> rankdir, columns, scale >= MIN_SCALE
+    ('BT', 3, True)
     """
     # the last step labels every edge, so it is the widest picture; a huge graph is judged by its first
     last = len(r) - 1 if len(r) <= LONG else 0
     widest = draw(r.output, step=last, replay=r) if len(r) else draw(r.output)
-    widest.max_height_px = MAX_HEIGHT_PX
     rankdir = widest.graph_attr["rankdir"]
+    how = ("BT" if rankdir == "TB" else rankdir), 1.0, 1
     try:
-        scale = widest.scale()
+        how = how[0], _scale(widest), 1
+        if how[0] == "BT":
+            for columns in range(2, MAX_COLUMNS + 1):
+                if _height_px(widest, how[1]) <= MAX_HEIGHT_PX:
+                    break
+                folded = _drawing(r, last, "BT", columns)
+                width, _ = svg_size(folded.natural_svg())
+                if scale_to_fit(width) < MIN_SCALE:
+                    break  # too wide to fold further
+                widest, how = folded, ("BT", _scale(folded), columns)
     except Exception:  # no dot: the drawings show their source anyway
-        scale = 1.0
-    return ("BT" if rankdir == "TB" else rankdir), scale
+        pass
+    return how
 
 
-def draw_step(r, k, how=("auto", None)):
+def _drawing(r, last, rankdir, columns):
+    if not len(r):
+        return draw(r.output, rankdir=rankdir, columns=columns)
+    return draw(r.output, step=last, replay=r, rankdir=rankdir, columns=columns)
+
+
+def _scale(digraph):
+    digraph.max_height_px = MAX_HEIGHT_PX
+    return digraph.scale()
+
+
+def _height_px(digraph, scale):
+    return svg_size(digraph.natural_svg())[1] * PX_PER_PT * scale
+
+
+def draw_step(r, k, how=("auto", None, 1)):
     """The drawing for step ``k`` of the replay ``r``: values only at step 0, else ``draw(y, step=k - 1)``.
 
-    ``how`` is (rankdir, scale), as :func:`orientation` gives it.
+    ``how`` is (rankdir, scale, columns), as :func:`orientation` gives it.
 
     >>> "local 1 × up -4<BR/>= -4" in draw_step(replay(build_example(EXAMPLES[0])), 2).source
     True
     """
-    rankdir, scale = how
+    rankdir, scale, columns = how
+    if rankdir == "auto":
+        columns = 1
     if k == 0:
-        digraph = draw(r.output, show=("value",), rankdir=rankdir)
+        digraph = draw(r.output, show=("value",), rankdir=rankdir, columns=columns)
     else:
-        digraph = draw(r.output, step=k - 1, replay=r, rankdir=rankdir)
+        digraph = draw(r.output, step=k - 1, replay=r, rankdir=rankdir, columns=columns)
     digraph.max_height_px = MAX_HEIGHT_PX
     digraph.fixed_scale = scale
     return digraph
@@ -275,7 +309,7 @@ class BackwardStepper(Explorer):
         self.reset_button.on_click(lambda _: self.reset())
         self.graph = widgets.HTML()
         self.y, self.replay, self.leaves, self.digraph = None, None, [], None
-        self.how = ("LR", None)  # the layout direction and scale of the graph shown
+        self.how = ("LR", None, 1)  # the layout direction, scale and columns of the graph shown
         self._load(chosen, controls)
         buttons = widgets.HBox([self.play, self.reset_button, self.next_button])
         super().__init__(controls, views=[buttons, self.graph])
