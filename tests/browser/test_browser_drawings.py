@@ -4,8 +4,9 @@ Run at a 1280×800 viewport (a laptop), JupyterLab's default layout. For each
 drawing the test reads the page: the picture's box must lie inside its
 output area (nothing cut at the right edge) and its smallest text must be at
 least 11 px on screen. In the BackwardStepper, at every step of every
-example, the highlighted node (orange) must lie inside the visible part of
-the explorer. Screenshots of the sigmoid neuron at steps 0, 1, 4 and 5 go to
+example, the highlighted node (orange) and its edge labels must lie inside
+the explorer and on screen (inside the 1280×800 window, the notebook not
+scrolled between steps). Screenshots of the sigmoid neuron at steps 0, 1, 4 and 5 go to
 build/screenshots/stepper_sigmoid_step<k>.png (the README's picture set).
 """
 
@@ -64,6 +65,22 @@ INLINE_FIT_JS = """svg => {
   };
 }"""
 
+# The highlighted node and the labels of its (orange) edges, against the browser window: on screen, not scrolled away.
+ON_SCREEN_JS = """svg => {
+  const orange = '#e8590c';
+  const current = Array.from(svg.querySelectorAll('g.node')).filter(node => node.querySelector(`[stroke="${orange}"]`));
+  const labels = Array.from(svg.querySelectorAll('g.edge')).filter(edge => edge.querySelector(`path[stroke="${orange}"]`))
+    .flatMap(edge => Array.from(edge.querySelectorAll('text')));
+  const boxes = [...current, ...labels].map(element => element.getBoundingClientRect());
+  const scroller = document.querySelector('.jp-WindowedPanel-outer') || document.scrollingElement;
+  return {
+    boxes: boxes.map(r => [Math.round(r.left), Math.round(r.top), Math.round(r.right), Math.round(r.bottom)]),
+    labels: labels.length, window: [window.innerWidth, window.innerHeight], scrolled: scroller.scrollTop,
+    on_screen: boxes.every(r => r.left >= 0 && r.top >= 0 && r.right <= window.innerWidth
+      && r.bottom <= window.innerHeight),
+  };
+}"""
+
 
 @pytest.fixture
 def laptop(browser, lab_server):
@@ -108,6 +125,7 @@ def test_the_stepper_keeps_the_current_node_in_view_at_every_step(laptop, lab_se
         expect(step_text).to_contain_text(f"step 0 of {steps}")
         # the dropdown shows the whole name of the example (issue 9: it was cut)
         assert select.evaluate("s => s.scrollWidth <= s.clientWidth + 1 && s.clientWidth >= 200"), example
+        scrolled = None
         for k in range(steps + 1):
             if k:
                 view.get_by_role("button", name="next step").click()
@@ -117,6 +135,11 @@ def test_the_stepper_keeps_the_current_node_in_view_at_every_step(laptop, lab_se
             assert fit["all_inside"] and fit["text"] >= MIN_TEXT_PX - 0.05, (example, k, str(fit))
             # the node being processed: its value box and its gate (or its fold), in orange, inside the view
             assert (fit["current"] >= 1 if k else fit["current"] == 0) and fit["current_inside"], (example, k, fit)
+            # ... and on screen at 1280×800, with its edge labels, without the notebook being scrolled between steps
+            screen = graph.evaluate(ON_SCREEN_JS)
+            assert screen["on_screen"] and (screen["labels"] >= 1 if k else screen["boxes"] == []), (example, k, screen)
+            assert scrolled is None or screen["scrolled"] == scrolled, (example, k, screen, scrolled)
+            scrolled = screen["scrolled"]
             if example.startswith("sigmoid neuron (fused") and k in (0, 1, 4, steps):
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 view.scroll_into_view_if_needed()
