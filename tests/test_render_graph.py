@@ -13,6 +13,7 @@ import backpropnb as bp
 from backpropnb import Function, lecture, tensor
 from backpropnb.render import draw, format_number, svg, to_html
 from backpropnb.render.graph import INSTALL_HINT, GraphDrawing, gate_symbol, walk
+from backpropnb.render.svg import svg_size
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
@@ -309,6 +310,34 @@ def test_several_outputs_are_checked():
         draw(())
     with pytest.raises(ValueError, match=r"draw: step= shows the backward pass of one output, got 2 outputs"):
         draw((x * 2, x * 3), step=0)
+
+
+@needs_dot
+def test_columns_fold_a_tall_drawing_beside_itself():
+    x = tensor(1.0, name="x")
+    y = x
+    for i in range(6):
+        y = (y * 2.0).tanh()
+        y.name = f"h{i}"
+    y.backward()
+    tall = draw(y, rankdir="TB")
+    folded = draw(y, rankdir="TB", columns=2)
+    assert draw(y, rankdir="TB", columns=1).source == tall.source and "constraint" not in tall.source
+    # the same nodes and edges, one edge (a value into the next gate) no longer ranks the layout
+    crossing = [line for line in folded.body if "constraint=false" in line]
+    assert len(crossing) == 1 and re.match(r"^\tv\d+ -> o\d+ \[constraint=false label=", crossing[0])
+    strip = lambda source: source.replace("constraint=false ", "")  # noqa: E731
+    assert strip(folded.source) == tall.source
+    (tall_w, tall_h), (folded_w, folded_h) = svg_size(tall.natural_svg()), svg_size(folded.natural_svg())
+    assert folded_h < 0.6 * tall_h and folded_w > tall_w
+    assert "grad" in folded.source and len(svg_texts(folded)) == len(svg_texts(tall))
+    three = draw(y, rankdir="BT", columns=3)
+    assert three.source.count("constraint=false") == 2
+    assert svg_size(three.natural_svg())[1] < folded_h
+    assert draw(y, rankdir="LR", columns=2).source == draw(y, rankdir="LR").source  # only top-to-bottom folds
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=r"draw: columns must be a whole number 1 or more"):
+            draw(y, columns=bad)
 
 
 def test_step_shows_partial_sums_of_a_copy_gate():

@@ -209,8 +209,8 @@ def in_columns(digraph, columns):
 
     Each node gets its depth, the longest path from it down to an output
     (value boxes and gate circles each count as one rank). The ranks are cut
-    into ``columns`` bands of about equal height (an input stays with the
-    gate it feeds), and the edges that cross a cut stop constraining the layout (Graphviz's ``constraint=false``): each
+    into ``columns`` bands of about equal height (a value stays with the gate
+    that made it, an input with the gate it feeds), and the edges that cross a cut stop constraining the layout (Graphviz's ``constraint=false``): each
     band is laid out from the same first rank, beside the others, and the
     crossing edges join the end of one column to the start of the next.
 
@@ -232,6 +232,9 @@ def in_columns(digraph, columns):
         return digraph
     column = {node: d // band for node, d in depth.items()}
     made = {head for _, head in edges}
+    for tail, head in edges:  # a value stays with the gate that made it: columns join at a value -> gate edge
+        if tail.startswith("o") and head == f"v{tail[1:]}":
+            column[head] = column[tail]
     for tail in {tail for tail, _ in edges} - made:  # an input stays in the column of the gates it feeds
         column[tail] = min(column[head] for t, head in edges if t == tail)
     for i, match in enumerate(lines):

@@ -24,7 +24,7 @@ from backpropnb.lecture import XYZ, neuron_values
 from backpropnb.lecture import named as _named
 from backpropnb.ops import REGISTRY
 from backpropnb.render.graph import draw, format_array, gate_symbol, to_html
-from backpropnb.render.svg import MIN_SCALE, PX_PER_PT, scale_to_fit, svg_size
+from backpropnb.render.svg import COLUMN_PX, PX_PER_PT, svg_size
 from backpropnb.trace import replay
 from backpropnb.widgets.base import Explorer
 
@@ -194,6 +194,7 @@ def step_lines(r, k, leaves=None):
 LONG = 1000  # steps beyond which the stepper does not replay the whole pass up front
 MAX_HEIGHT_PX = 480  # a tall graph is folded and shrunk towards this, so the current node stays on a laptop screen
 MAX_COLUMNS = 3  # columns a tall graph may be folded into
+EVERY_STEP = 40  # up to this many steps, the layout is judged from every step's picture
 
 
 def orientation(r):
@@ -203,15 +204,18 @@ def orientation(r):
     the backward pass then runs down the page, from the buttons towards the
     inputs. A picture still taller than MAX_HEIGHT_PX is folded into two (or
     three) side-by-side columns (see :func:`~backpropnb.render.graph.in_columns`)
-    as long as they fit the notebook column, then shrunk towards MAX_HEIGHT_PX
+    as long as they fit the notebook column, and shrunk towards MAX_HEIGHT_PX
     (text stays 11 px or more): at a 1280×800 window the node being processed
     stays on screen without scrolling. All three are decided once per graph,
-    from the drawing with the most edge labels, so that the picture neither
-    flips nor zooms between steps.
+    so that the picture neither flips nor zooms between steps: from every
+    step's picture for a small graph (each step labels other edges, so each
+    is laid out a little differently), from the last one (most labels) for
+    a big graph.
 
     >>> orientation(replay(build_example(EXAMPLES[0])))
     ('LR', 1.0, 1)
     >>> rankdir, scale, columns = orientation(replay(build_example(EXAMPLES[1])))
+    >>> from backpropnb.render.svg import MIN_SCALE
     >>> rankdir, columns, scale >= MIN_SCALE
     ('BT', 3, True)
     """
@@ -219,36 +223,30 @@ def orientation(r):
     last = len(r) - 1 if len(r) <= LONG else 0
     widest = draw(r.output, step=last, replay=r) if len(r) else draw(r.output)
     rankdir = widest.graph_attr["rankdir"]
-    how = ("BT" if rankdir == "TB" else rankdir), 1.0, 1
     try:
-        how = how[0], _scale(widest), 1
-        if how[0] == "BT":
-            for columns in range(2, MAX_COLUMNS + 1):
-                if _height_px(widest, how[1]) <= MAX_HEIGHT_PX:
-                    break
-                folded = _drawing(r, last, "BT", columns)
-                width, _ = svg_size(folded.natural_svg())
-                if scale_to_fit(width) < MIN_SCALE:
-                    break  # too wide to fold further
-                widest, how = folded, ("BT", _scale(folded), columns)
+        if rankdir != "TB":
+            return rankdir, _scale([widest]), 1
+        steps = range(len(r) + 1) if len(r) <= EVERY_STEP else [last + 1 if len(r) else 0]
+        how = None
+        for columns in range(1, MAX_COLUMNS + 1):
+            pictures = [draw_step(r, k, ("BT", None, columns)) for k in steps]
+            scale = _scale(pictures)
+            width, height = (max(svg_size(p.natural_svg())[i] for p in pictures) * PX_PER_PT * scale for i in (0, 1))
+            if how is not None and width > COLUMN_PX + 0.5:
+                break  # too wide to fold further: keep the previous folding
+            how = ("BT", scale, columns)
+            if height <= MAX_HEIGHT_PX + 0.5:
+                break
+        return how
     except Exception:  # no dot: the drawings show their source anyway
-        pass
-    return how
+        return ("BT" if rankdir == "TB" else rankdir), 1.0, 1
 
 
-def _drawing(r, last, rankdir, columns):
-    if not len(r):
-        return draw(r.output, rankdir=rankdir, columns=columns)
-    return draw(r.output, step=last, replay=r, rankdir=rankdir, columns=columns)
-
-
-def _scale(digraph):
-    digraph.max_height_px = MAX_HEIGHT_PX
-    return digraph.scale()
-
-
-def _height_px(digraph, scale):
-    return svg_size(digraph.natural_svg())[1] * PX_PER_PT * scale
+def _scale(pictures):
+    """The one scale that fits every picture into the column and towards MAX_HEIGHT_PX (never below MIN_SCALE)."""
+    for picture in pictures:
+        picture.fixed_scale, picture.max_height_px = None, MAX_HEIGHT_PX
+    return min(picture.scale() for picture in pictures)
 
 
 def draw_step(r, k, how=("auto", None, 1)):
@@ -286,7 +284,7 @@ class BackwardStepper(Explorer):
 
     def __init__(self, y=None):
         self._graphs = {name: None for name in EXAMPLES}
-        self._replays = {}
+        self._replays, self._hows = {}, {}
         if y is not None:
             self._replays[CUSTOM] = replay_of(y)  # a graph the stepper cannot replay is refused now
             self._graphs[CUSTOM] = y
@@ -322,7 +320,9 @@ class BackwardStepper(Explorer):
         if name not in self._replays:
             self._replays[name] = replay_of(self.y)
         self.replay = self._replays[name]
-        self.how = orientation(self.replay)
+        if name not in self._hows:
+            self._hows[name] = orientation(self.replay)  # laid out once per graph, not on every switch back
+        self.how = self._hows[name]
         self.leaves = [node for node in leaves_in_reading_order(self.y) if node.requires_grad]
         for control in (controls["step"], self.play):
             control.value = 0  # first, so that lowering max never clamps a stale value
