@@ -1,6 +1,7 @@
 # Two commands set up everything: `make lab` and `make test`.
-# Both create .venv if missing, install what is missing (system packages with
-# apt-get when run as root; otherwise they print the one command to run).
+# Both create .venv if missing and install what is missing. Graphviz's dot comes with pip (the
+# graphviz-pure wheel) when the system has none; the one system package is Chromium for the browser
+# tests (apt-get when run as root; otherwise the command prints the one line to run).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,28 +12,39 @@ TUTORIALS := $(wildcard notebooks/[0-9]*.ipynb)
 SOLUTIONS := $(wildcard notebooks/solutions/[0-9]*.ipynb)
 STUDENTS  := $(wildcard notebooks/exercises/[0-9]*.ipynb)
 
-.PHONY: test test-fast test-unit test-notebooks test-browser lab exercises graphviz chromium clean
+# The Colab-like environment: ipywidgets 7.7.1 and Colab's numpy, matplotlib, ipykernel, classic Notebook 6.5.
+COLAB     := .venv-colab
+COLAB_BIN := $(COLAB)/bin
 
-test: test-fast test-browser  ## everything: ruff, unit tests, notebooks, browser
+.PHONY: test test-fast test-unit test-notebooks test-colab test-browser lab exercises chromium clean
 
-test-fast: test-unit test-notebooks  ## everything but the browser
+test: test-fast test-colab test-browser  ## everything: ruff, unit tests, notebooks, Colab-like env, browser
 
-lab: graphviz $(VENV)/.lab-installed  ## open JupyterLab on the notebooks
+test-fast: test-unit test-notebooks  ## everything but the Colab-like environment and the browser
+
+lab: $(VENV)/.lab-installed  ## open JupyterLab on the notebooks
 	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 exercises: $(VENV)/.test-installed  ## make notebooks/exercises/ (student versions) from notebooks/solutions/
 	$(BIN)/python notebooks/make_exercises.py
 
-test-unit: graphviz $(VENV)/.test-installed $(NBGRADER_VENV)/.installed
+test-unit: $(VENV)/.test-installed $(NBGRADER_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check backpropnb tests benchmarks
 	$(BIN)/pytest -n 2 --dist loadgroup tests backpropnb notebooks/make_exercises.py
 
-test-notebooks: graphviz $(VENV)/.test-installed
+test-notebooks: $(VENV)/.test-installed
 	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) $(TUTORIALS) $(SOLUTIONS)
 	$(BIN)/pytest -n 2 --dist loadfile --nbval-lax $(STUDENTS)
 
-test-browser: graphviz chromium $(VENV)/.test-installed  ## JupyterLab + headless Chromium; screenshots in build/screenshots
+# The explorers (every control, snapshot) and every notebook again, under ipywidgets 7.7.1 as on Colab.
+test-colab: $(COLAB)/.installed  ## the Colab-like environment (ipywidgets 7.7.1)
+	$(COLAB_BIN)/pytest -p no:cacheprovider -n 2 -k "not every_tutorial_drawing" \
+		tests/test_colab_pins.py tests/test_widget_*.py tests/test_render_*.py backpropnb/widgets backpropnb/render
+	$(COLAB_BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile $(NBVAL) $(TUTORIALS) $(SOLUTIONS)
+	$(COLAB_BIN)/pytest -p no:cacheprovider -n 2 --dist loadfile --nbval-lax $(STUDENTS)
+
+test-browser: chromium $(VENV)/.test-installed $(COLAB)/.installed  ## JupyterLab, Notebook 7, classic Notebook + headless Chromium
 	$(BIN)/pytest tests/browser
 
 # --- the virtual environment ------------------------------------------
@@ -49,6 +61,13 @@ $(VENV)/.lab-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -e '.[lab]'
 	touch $@
 
+# Colab's versions first, then backpropnb without letting pip change any of them.
+$(COLAB)/.installed: pyproject.toml tests/envs/colab.txt
+	test -x $(COLAB_BIN)/python || $(PYTHON) -m venv $(COLAB)
+	$(COLAB_BIN)/pip install -r tests/envs/colab.txt
+	$(COLAB_BIN)/pip install --no-deps -e .
+	touch $@
+
 # nbgrader in a venv of its own (its pins need not match ours), with backpropnb in it so that
 # autograde's kernel can import the checkers; tests/test_nbgrader_roundtrip.py drives it.
 $(NBGRADER_VENV)/.installed: pyproject.toml
@@ -58,9 +77,6 @@ $(NBGRADER_VENV)/.installed: pyproject.toml
 	touch $@
 
 # --- system packages: installed when root, otherwise the command to run --
-
-graphviz:
-	@command -v dot >/dev/null || $(MAKE) --no-print-directory apt PACKAGES=graphviz
 
 chromium:
 	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt PACKAGES=chromium
@@ -76,4 +92,4 @@ apt:
 	fi
 
 clean:
-	rm -rf $(VENV) $(NBGRADER_VENV) build .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(COLAB) $(NBGRADER_VENV) build .pytest_cache .ruff_cache .hypothesis

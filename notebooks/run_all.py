@@ -42,6 +42,11 @@ def execute(notebook, directory):
         record_timing=False,  # no timestamps in cell metadata: diffs show only real changes
     )
     client.execute()
+    # No saved widget state: it is ipywidgets-version specific (ipywidgets 7 front ends such as Colab
+    # and classic Notebook show a state saved by 8 as repr text), and where it is missing, viewers
+    # without widgets (GitHub, nbviewer, nbconvert --to html) show each explorer's static picture.
+    # (It is dropped after the run, not switched off: nbclient's Output-widget capture needs it.)
+    notebook.metadata.pop("widgets", None)
     notebook.metadata["kernelspec"] = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": KERNEL}
     return notebook
 

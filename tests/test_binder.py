@@ -22,7 +22,9 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "notebooks/04_implicit_jacobians.ipynb"
-IGNORED = shutil.ignore_patterns(".venv", ".git", "build", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache")
+IGNORED = shutil.ignore_patterns(
+    ".venv", ".venv-colab", ".git", "build", "__pycache__", "*.egg-info", ".pytest_cache", ".ruff_cache"
+)
 
 RUNNER = """
 import json, sys

@@ -2,7 +2,6 @@
 
 import html
 import re
-import shutil
 import xml.etree.ElementTree as ET
 
 import graphviz
@@ -11,11 +10,13 @@ import pytest
 
 import backpropnb as bp
 from backpropnb import Function, lecture, tensor
-from backpropnb.render import draw, format_number, svg, to_html
+from backpropnb.render import _dot, draw, format_number, svg, to_html
 from backpropnb.render.graph import INSTALL_HINT, GraphDrawing, gate_symbol, walk
 from backpropnb.render.svg import svg_size
 
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+needs_dot = pytest.mark.skipif(
+    _dot.find_dot().kind == "none", reason="no dot: neither Graphviz nor the graphviz-pure wheel"
+)
 
 
 def circuit():
@@ -455,27 +456,28 @@ def test_draw_is_a_digraph_with_a_reproducible_source():
 
 def test_missing_dot_shows_the_source_and_how_to_install(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no dot on an empty PATH
+    monkeypatch.setattr(_dot, "_wheel_path", lambda path=None: None)  # and no graphviz-pure wheel either
     *_, f = circuit()
     f.name = "<f>"
     f.backward()
     digraph = draw(f)
     assert isinstance(digraph, graphviz.Digraph)
     markup = to_html(digraph)
-    for command in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz"):
+    for command in ("apt-get install graphviz", "brew install graphviz", "conda install graphviz", "pip install"):
         assert command in markup
     shown = re.search(r"<pre>(.*)</pre>", markup, re.S).group(1)
     assert html.unescape(shown) == digraph.source and "<f>" not in markup and "value -12" in shown
     bundle = digraph._repr_mimebundle_()
     assert "apt-get install graphviz" in bundle["text/html"] and "Traceback" not in bundle["text/html"]
     assert bundle["text/plain"] == digraph.source
-    assert INSTALL_HINT.count("install graphviz") == 3
+    assert INSTALL_HINT.count("install graphviz") == 4  # apt, brew, conda and the pip wheel
 
 
 def test_missing_dot_simulated_in_the_backend(monkeypatch):
     def no_dot(*args, **kwargs):
         raise graphviz.ExecutableNotFound(["dot"])
 
-    monkeypatch.setattr(svg, "dot_svg", no_dot)
+    monkeypatch.setattr(_dot, "pipe_svg", no_dot)
     *_, f = circuit()
     assert "brew install graphviz" in to_html(draw(f))
     assert "conda install graphviz" in draw(f)._repr_mimebundle_()["text/html"]

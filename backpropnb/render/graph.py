@@ -108,7 +108,9 @@ def value_label(node, show, grad, grad_word="grad"):
     else:
         gradient = coloured(escape(f"{grad_word} {stacked(grad)}"), GRAD_COLOUR)
     lines = [line for line in (name, shape, value, gradient) if line is not None]
-    return html_label(*lines) if lines else html_label("" if node.requires_grad else "const")
+    if lines or not node.requires_grad:
+        return html_label(*lines) if lines else html_label("const")
+    return ""  # an empty plain label: Graphviz before 2.44 (Colab has 2.42) rejects an empty HTML label <>
 
 
 def fold_label(fold, status, moment):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
-import subprocess
 
 import graphviz
+
+from . import _dot
+from ._dot import LayoutTimeout
 
 DOT_TIMEOUT = 3.0  # seconds; what draw hands to dot is small, so a layout takes tens of milliseconds
 COLUMN_PX = 840  # a notebook output column: 848 px in JupyterLab at a 1280 px wide window, sidebar open
@@ -23,35 +24,22 @@ MIN_SCALE = 0.75  # the smallest shrink that keeps 11 pt text at 11 px or more
 INSTALL_HINT = (
     "Graphviz's dot program was not found, so the graph is shown as DOT source. "
     "To see the picture, install Graphviz: apt-get install graphviz (Debian/Ubuntu), "
-    "brew install graphviz (macOS) or conda install graphviz."
+    "brew install graphviz (macOS) or conda install graphviz "
+    "(on Linux x86-64, macOS arm64 and Windows x86-64, pip install graphviz-pure is enough)."
 )
-
-
-class LayoutTimeout(RuntimeError):
-    """Graphviz's dot took longer than its time limit."""
 
 
 def dot_svg(source, timeout=DOT_TIMEOUT):
     """Lay out DOT ``source`` with ``dot -Tsvg`` and return the SVG text, in at most ``timeout`` seconds.
 
+    The ``dot`` is the system's, else the pip wheel's (see ``render/_dot.py``).
     Raises ``graphviz.ExecutableNotFound`` without dot, ``LayoutTimeout`` when
     the time is up (dot is killed) and ``graphviz.CalledProcessError`` when dot fails.
 
     >>> dot_svg("digraph { a -> b }").lstrip().startswith("<?xml")
     True
     """
-    command = shutil.which("dot")
-    if command is None:
-        raise graphviz.ExecutableNotFound(["dot"])
-    try:
-        done = subprocess.run(
-            [command, "-Tsvg"], input=source.encode("utf-8"), capture_output=True, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise LayoutTimeout(f"dot took more than {timeout:g} s to lay out this graph") from None
-    if done.returncode != 0:
-        raise graphviz.CalledProcessError(done.returncode, [command, "-Tsvg"], done.stdout, done.stderr)
-    return done.stdout.decode("utf-8")
+    return _dot.pipe_svg(source, timeout=timeout)
 
 
 def svg_size(svg):
@@ -129,6 +117,14 @@ class GraphDrawing(graphviz.Digraph):
     def svg(self):
         """The SVG document sized to fit a notebook column (see :func:`scale_to_fit`)."""
         return sized(self.natural_svg(), self.scale())
+
+    def pipe(self, *args, **kwargs):
+        with _dot.graphviz_uses_found_dot() as wheel:  # pip install alone: the wheel's dot draws
+            return super().pipe(*args, **({"quiet": True} if wheel else {}) | kwargs)
+
+    def render(self, *args, **kwargs):
+        with _dot.graphviz_uses_found_dot() as wheel:
+            return super().render(*args, **({"quiet": True} if wheel else {}) | kwargs)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
         try:

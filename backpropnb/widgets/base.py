@@ -34,6 +34,7 @@ import traceback
 import ipywidgets as widgets
 
 from backpropnb.formatting import format_number as fmt  # noqa: F401 - the explorers' name for it
+from backpropnb.widgets import _static
 
 # One style for every text block. It sets its own line height: ipywidgets 7 (Colab, classic
 # Notebook) gives an HTML widget's content a 28 px line height, which double-spaces a <pre>.
@@ -116,6 +117,15 @@ class Explorer(widgets.VBox):
             self.text.value = pre_html(lines)
             self.error_area.value = ""
             self.error_area.layout.display = "none"
+
+    def _repr_mimebundle_(self, **kwargs):
+        """The live widget, plus a static picture of its state for viewers without widgets (see ``_static``)."""
+        return _static.mimebundle(self, **kwargs)
+
+    if _static.IPYWIDGETS_7:  # ipywidgets 7 displays a widget through _ipython_display_, which IPython prefers
+
+        def _ipython_display_(self, **kwargs):
+            _static.ipython_display(self, **kwargs)
 
     def render(self):  # pragma: no cover - abstract
         """Update the views from the controls' values and return the text lines."""

@@ -12,7 +12,16 @@ import os
 import shutil
 
 import pytest
-from jupyterlab_driver import CHROMIUM_ARGS, NOTEBOOKS, SCREENSHOTS, LabServer, expect, strip_outputs
+from jupyterlab_driver import (
+    CHROMIUM_ARGS,
+    COLAB_PYTHON,
+    FRONTENDS,
+    NOTEBOOKS,
+    SCREENSHOTS,
+    LabServer,
+    expect,
+    strip_outputs,
+)
 
 try:
     from playwright.sync_api import sync_playwright
@@ -61,10 +70,17 @@ def browser(chromium_executable):
         playwright.stop()
 
 
-@pytest.fixture(scope="session")
-def lab_server(browser, tmp_path_factory):
-    """JupyterLab on a temporary copy of notebooks/ (outputs stripped), stopped at the end whatever happens."""
-    server = LabServer(NOTEBOOKS, tmp_path_factory.mktemp("jupyterlab"))
+@pytest.fixture(scope="session", params=FRONTENDS)
+def server(request, browser, tmp_path_factory):
+    """A front end (JupyterLab 4, Notebook 7, classic Notebook 6.5) on a temporary copy of notebooks/
+    (outputs stripped), stopped at the end whatever happens. pytest runs all tests of one front end,
+    stops its server, then starts the next."""
+    frontend = request.param
+    if frontend == "classic" and not COLAB_PYTHON.exists():
+        unavailable(
+            f"classic Notebook needs the Colab-like venv {COLAB_PYTHON.parent.parent}: run `make test-colab` first"
+        )
+    server = LabServer(NOTEBOOKS, tmp_path_factory.mktemp(frontend), frontend)
     for notebook in server.root.glob("**/*.ipynb"):
         strip_outputs(notebook)
     try:
@@ -85,15 +101,26 @@ def pytest_runtest_makereport(item, call):
 
 FAILED = pytest.StashKey[bool]()
 
+# Page errors of a front end itself, seen on a notebook holding only `1 + 1`, so not backpropnb's:
+# Notebook 7.6's shortcut-settings plugin reads the schema of a plugin it has not loaded.
+KNOWN_ERRORS = {"notebook7": ("Cannot read properties of undefined (reading 'schema')",)}
+
+
+def known_error(frontend, error):
+    return str(error) in KNOWN_ERRORS.get(frontend, ())
+
 
 @pytest.fixture
-def page(request, browser, lab_server):
+def page(request, browser, server):
     """A fresh browser context and page; on failure a screenshot goes to build/screenshots/failed-*.png."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(30_000)
     page.js_errors = []
-    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    page.frontend = server.frontend
+    page.on(
+        "pageerror", lambda error: None if known_error(server.frontend, error) else page.js_errors.append(str(error))
+    )
     try:
         yield page
     finally:
@@ -102,4 +129,4 @@ def page(request, browser, lab_server):
             name = "".join(c if c.isalnum() or c in "-_" else "-" for c in request.node.name)
             page.screenshot(path=SCREENSHOTS / f"failed-{name}.png", full_page=True)
         context.close()
-        lab_server.shutdown_kernels()
+        server.shutdown_kernels()

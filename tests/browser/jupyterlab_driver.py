@@ -1,4 +1,11 @@
-"""Start a throw-away JupyterLab, open notebooks in a real Chromium and read what a student sees.
+"""Start a throw-away JupyterLab (or Notebook 7, or classic Notebook 6.5), open notebooks in a real
+Chromium and read what a student sees.
+
+Three front ends (``FRONTENDS``): JupyterLab 4 and Notebook 7 with ipywidgets 8 from the test venv,
+and classic Notebook 6.5 with ipywidgets 7.7.1 and widgetsnbextension 3.6 from the Colab-like venv
+(.venv-colab, built by ``make test-colab``), the nearest front end to Colab's that runs here.
+Notebook 7 is built from JupyterLab's parts, so the same page scripts serve both; the classic
+Notebook has its own (``CLASSIC_*``).
 
 The server runs on 127.0.0.1 with a random free port and token, on a temporary
 copy of the notebooks (so nothing the browser does can touch the repository),
@@ -49,6 +56,8 @@ LAB_SETTINGS = {
     "@jupyterlab/extensionmanager-extension/plugin": {"enabled": False},
 }
 
+NOTEBOOK7_SETTINGS = ("@jupyterlab/docmanager-extension/plugin", "@jupyterlab/notebook-extension/tracker")
+
 # Chromium flags that keep a headless run quiet, offline and reproducible.
 CHROMIUM_ARGS = [
     "--headless",
@@ -64,7 +73,22 @@ CHROMIUM_ARGS = [
 WIDGET_VIEW = "[data-test-output=widget]"  # tagged by tag_outputs()
 SVG_OUTPUT = "[data-test-output=svg]"
 GRAPH_SVG = "svg:has(g.graph)"  # what graphviz's dot draws, inline in an output or inside a widget
-WIDGET_ERROR_TEXTS = ("Error displaying widget", "Model not found", "Click to show javascript error")
+WIDGET_ERROR_TEXTS = (
+    "Error displaying widget",
+    "Model not found",
+    "Click to show javascript error",
+    "A Jupyter widget could not be displayed",  # classic Notebook's words for a missing model
+    "Error rendering Jupyter widget",
+)
+REPR_TEXT = re.compile(r"^\s*\w+\(children=\(", re.M)  # a widget shown as its Python repr, not drawn
+
+FRONTENDS = ("lab", "notebook7", "classic")
+COLAB_PYTHON = REPO / ".venv-colab" / "bin" / "python"
+
+
+def frontend_python(frontend):
+    """The interpreter that serves a front end (its venv's python3 kernel runs the notebooks)."""
+    return COLAB_PYTHON if frontend == "classic" else Path(sys.executable)
 
 
 def free_port():
@@ -94,9 +118,15 @@ def write_notebook(path, sources):
 
 
 class LabServer:
-    """A JupyterLab 4 server for the tests: ``start()`` waits until it answers, ``stop()`` always ends it."""
+    """A Jupyter server for the tests: ``start()`` waits until it answers, ``stop()`` always ends it.
 
-    def __init__(self, notebooks, workdir):
+    ``frontend`` is "lab" (JupyterLab 4), "notebook7" or "classic" (Notebook 6.5, from .venv-colab).
+    """
+
+    def __init__(self, notebooks, workdir, frontend="lab"):
+        if frontend not in FRONTENDS:
+            raise ValueError(f"unknown front end {frontend!r}; pick one of {FRONTENDS}")
+        self.frontend = frontend
         self.workdir = Path(workdir)
         self.root = self.workdir / "root"
         self.port = free_port()
@@ -109,6 +139,8 @@ class LabServer:
     def _write_settings(self):
         settings = self.workdir / "settings"
         for plugin, values in LAB_SETTINGS.items():
+            if self.frontend != "lab" and plugin not in NOTEBOOK7_SETTINGS:
+                continue  # Notebook 7 lacks some of Lab's plugins, and a setting for a missing one breaks its page
             package, name = plugin.rsplit("/", 1)
             target = settings / package / f"{name}.jupyterlab-settings"
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -116,24 +148,47 @@ class LabServer:
         return settings
 
     def command(self):
+        if self.frontend == "classic":
+            return self._classic_command()
         settings = self._write_settings()
+        app = "LabApp" if self.frontend == "lab" else "JupyterNotebookApp"
+        return (
+            [
+                sys.executable,  # the venv's python, so the python3 kernel is the venv's too
+                "-m",
+                "jupyter",
+                "lab" if self.frontend == "lab" else "notebook",
+                "--ServerApp.ip=127.0.0.1",
+                f"--ServerApp.port={self.port}",
+                "--ServerApp.port_retries=0",
+                f"--IdentityProvider.token={self.token}",
+                f"--ServerApp.root_dir={self.root}",
+                "--ServerApp.open_browser=False",
+                "--ServerApp.terminals_enabled=False",
+                f"--{app}.user_settings_dir={settings}",
+                f"--{app}.workspaces_dir={self.workdir / 'workspaces'}",
+                f"--{app}.expose_app_in_browser=True",  # window.jupyterapp, to run commands and read cell models
+            ]
+            + (["--LabApp.extension_manager=readonly"] if self.frontend == "lab" else [])
+            + (  # no PyPI queries
+                ["--allow-root"] if os.geteuid() == 0 else []  # containers and CI machines often run as root
+            )
+        )
+
+    def _classic_command(self):
         return [
-            sys.executable,  # the venv's python, so the python3 kernel is the venv's too
+            str(COLAB_PYTHON),  # Notebook 6.5 and its python3 kernel come from the Colab-like venv
             "-m",
-            "jupyter",
-            "lab",
-            "--ServerApp.ip=127.0.0.1",
-            f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={self.root}",
-            "--ServerApp.open_browser=False",
-            "--ServerApp.terminals_enabled=False",
-            f"--LabApp.user_settings_dir={settings}",
-            f"--LabApp.workspaces_dir={self.workdir / 'workspaces'}",
-            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, to run commands and read cell models
-            "--LabApp.extension_manager=readonly",  # no PyPI queries
-        ] + (["--allow-root"] if os.geteuid() == 0 else [])  # containers and CI machines often run as root
+            "notebook",
+            "--NotebookApp.ip=127.0.0.1",
+            f"--NotebookApp.port={self.port}",
+            "--NotebookApp.port_retries=0",
+            f"--NotebookApp.token={self.token}",
+            f"--NotebookApp.notebook_dir={self.root}",
+            "--NotebookApp.open_browser=False",
+            "--NotebookApp.terminals_enabled=False",
+            "--NotebookApp.nbserver_extensions={}",
+        ] + (["--allow-root"] if os.geteuid() == 0 else [])
 
     def environment(self):
         env = dict(os.environ)
@@ -207,7 +262,9 @@ class LabServer:
             return "(no log)"
 
     def notebook_url(self, relative_path):
-        return f"{self.url}/lab/tree/{relative_path}?token={self.token}&reset"
+        if self.frontend == "lab":
+            return f"{self.url}/lab/tree/{relative_path}?token={self.token}&reset"
+        return f"{self.url}/notebooks/{relative_path}?token={self.token}"
 
 
 # --- the page: open, run all, wait, read -------------------------------------------------
@@ -280,9 +337,81 @@ TAG_OUTPUTS_JS = """() => {
 }"""
 
 
+# --- the same for classic Notebook 6.5 (its page object is window.Jupyter.notebook) ---
+
+CLASSIC_KERNEL_IDLE_JS = """() => {
+  const nb = window.Jupyter && window.Jupyter.notebook;
+  const kernel = nb && nb.kernel;
+  return !!(nb && nb._fully_loaded && kernel && kernel.is_connected()
+    && document.querySelector('#kernel_indicator_icon.kernel_idle_icon')
+    && kernel.widget_manager
+    && window.require && window.require.defined('nbextensions/jupyter-js-widgets/extension'));
+}"""
+
+CLASSIC_RUN_ALL_JS = """() => { window.Jupyter.notebook.execute_all_cells(); return true; }"""
+
+CLASSIC_RUN_FINISHED_JS = """() => {
+  const nb = window.Jupyter.notebook;
+  if (!document.querySelector('#kernel_indicator_icon.kernel_idle_icon')) return false;
+  const cells = nb.get_cells().filter(cell => cell.cell_type === 'code');
+  if (cells.some(cell => cell.input_prompt_number === '*')) return false;
+  if (cells.some(cell => cell.output_area.outputs.some(o => o.output_type === 'error'))) return true;
+  return cells.every(cell => typeof cell.input_prompt_number === 'number');
+}"""
+
+CLASSIC_ERROR_OUTPUTS_JS = """() => {
+  const found = [];
+  window.Jupyter.notebook.get_cells().forEach((cell, index) => {
+    if (cell.cell_type !== 'code') return;
+    for (const output of cell.output_area.outputs)
+      if (output.output_type === 'error') found.push(`cell ${index}: ${output.ename}: ${output.evalue}`);
+  });
+  return found;
+}"""
+
+CLASSIC_TAG_OUTPUTS_JS = """() => {
+  const counts = {widgets: 0, svgs: 0, unrendered: 0};
+  for (const cell of window.Jupyter.notebook.get_cells()) {
+    if (cell.cell_type !== 'code') continue;
+    const nodes = cell.output_area.element[0].querySelectorAll(':scope > .output_area');
+    cell.output_area.outputs.forEach((output, i) => {
+      const data = output.data || {};
+      const kind = 'application/vnd.jupyter.widget-view+json' in data ? 'widget'
+        : 'image/svg+xml' in data ? 'svg' : null;
+      if (!kind) return;
+      counts[kind + 's'] += 1;
+      const node = nodes[i] && nodes[i].querySelector('.output_subarea');
+      if (node) node.setAttribute('data-test-output', kind);
+      else counts.unrendered += 1;
+    });
+  }
+  return counts;
+}"""
+
+OUTPUT_NODE = {"lab": ".jp-OutputArea-output", "notebook7": ".jp-OutputArea-output", "classic": ".output_subarea"}
+STDERR_NODE = {
+    "lab": ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+    "notebook7": ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+    "classic": ".output_stderr",
+}
+
+
+def frontend_of(page):
+    """The front end the page shows (set by the ``page`` fixture); JupyterLab when unset."""
+    return getattr(page, "frontend", "lab")
+
+
+def _script(page, lab_js, classic_js):
+    return classic_js if frontend_of(page) == "classic" else lab_js
+
+
 def open_notebook(page, server, relative_path, timeout=60_000):
     """Open a notebook in a fresh workspace and wait until its kernel is idle."""
     page.goto(server.notebook_url(relative_path))
+    if server.frontend == "classic":
+        page.wait_for_selector("#notebook-container .cell", timeout=timeout)
+        page.wait_for_function(CLASSIC_KERNEL_IDLE_JS, timeout=timeout, polling=200)
+        return
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout)
     page.wait_for_function(KERNEL_IDLE_JS, timeout=timeout, polling=200)
 
@@ -294,19 +423,19 @@ def run_all(page, timeout=180_000):
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-    started = page.evaluate(RUN_ALL_JS)
-    assert started, "JupyterLab has no notebook:run-all-cells command"
+    started = page.evaluate(_script(page, RUN_ALL_JS, CLASSIC_RUN_ALL_JS))
+    assert started, "the front end has no notebook:run-all-cells command"
     try:
-        page.wait_for_function(RUN_FINISHED_JS, timeout=timeout, polling=250)
+        page.wait_for_function(_script(page, RUN_FINISHED_JS, CLASSIC_RUN_FINISHED_JS), timeout=timeout, polling=250)
     except PlaywrightTimeoutError:
-        prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        prompts = page.locator(".jp-Notebook .jp-CodeCell .jp-InputPrompt, .input_prompt").all_inner_texts()
         raise AssertionError(f"run all did not finish in {timeout / 1000:.0f} s; cell prompts: {prompts}") from None
 
 
 def error_outputs(page):
     """Error outputs in the notebook, plus stderr outputs in the DOM that hold a traceback."""
-    found = page.evaluate(ERROR_OUTPUTS_JS)
-    stderr = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    found = page.evaluate(_script(page, ERROR_OUTPUTS_JS, CLASSIC_ERROR_OUTPUTS_JS))
+    stderr = page.locator(STDERR_NODE[frontend_of(page)])
     for text in stderr.all_inner_texts():
         if "Traceback" in text or re.search(r"^\w*Error\b", text, re.MULTILINE):
             found.append(f"stderr: {text[:500]}")
@@ -314,10 +443,12 @@ def error_outputs(page):
 
 
 def widget_errors(page):
-    """Texts of widget views that failed in the browser, or whose explorer shows a Python error."""
+    """Texts of widget views that failed in the browser (or show as a repr line), or whose explorer shows a Python error."""
     found = []
-    for text in page.locator(".jp-OutputArea-output").all_inner_texts():
+    for text in page.locator(OUTPUT_NODE[frontend_of(page)]).all_inner_texts():
         found += [f"{marker}: {text[:300]}" for marker in WIDGET_ERROR_TEXTS if marker in text]
+        if REPR_TEXT.search(text):
+            found.append(f"a widget shown as text: {text[:300]}")
     if page.locator(".jupyter-widgets-error-widget").count():
         found.append(f"{page.locator('.jupyter-widgets-error-widget').count()} .jupyter-widgets-error-widget")
     for text in page.locator(f"{WIDGET_VIEW} .widget-html").all_inner_texts():
@@ -333,4 +464,4 @@ def svg_texts(locator):
 
 def tag_outputs(page):
     """Mark widget-view and SVG outputs in the DOM (see WIDGET_VIEW, SVG_OUTPUT); their counts in the model."""
-    return page.evaluate(TAG_OUTPUTS_JS)
+    return page.evaluate(_script(page, TAG_OUTPUTS_JS, CLASSIC_TAG_OUTPUTS_JS))

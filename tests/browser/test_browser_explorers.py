@@ -26,11 +26,11 @@ from jupyterlab_driver import (
 )
 
 
-def open_explorer(page, lab_server, name):
+def open_explorer(page, server, name):
     """A notebook with one cell showing ``name()``, run; the explorer's widget view, once drawn."""
     path = f"explorers/{name}.ipynb"
-    write_notebook(lab_server.root / path, [f"from backpropnb.widgets import {name}\n{name}()"])
-    open_notebook(page, lab_server, path)
+    write_notebook(server.root / path, [f"from backpropnb.widgets import {name}\n{name}()"])
+    open_notebook(page, server, path)
     run_all(page)
     assert tag_outputs(page)["widgets"] == 1
     view = page.locator(WIDGET_VIEW)
@@ -46,8 +46,24 @@ def control(view, kind, label):
 
 
 def key_slider(view, label, key, times=1):
-    """Focus a slider's handle and press an arrow key, as a keyboard user moves it."""
-    handle = control(view, ".widget-slider", label).locator(".noUi-handle")
+    """Focus a slider's handle and press an arrow key, as a keyboard user moves it.
+
+    ipywidgets 8 draws sliders with noUiSlider, ipywidgets 7 (classic Notebook, Colab) with jQuery UI.
+    Notebook 7 binds the arrow keys to notebook commands in command mode (they never reach the
+    slider, with or without backpropnb), so there the student types the value into the readout.
+    """
+    slider = control(view, ".widget-slider", label)
+    if getattr(view.page, "frontend", "lab") == "notebook7":
+        readout = slider.locator(".widget-readout")
+        shown = readout.inner_text().strip()
+        step = 0.1 if "." in shown else 1  # the explorers' float sliders step by 0.1, the int ones by 1
+        target = float(shown) + (times if key == "ArrowRight" else -times) * step
+        readout.click()
+        view.page.keyboard.press("Control+A")
+        view.page.keyboard.type(f"{target:.1f}" if step < 1 else f"{target:.0f}")
+        view.page.keyboard.press("Enter")
+        return
+    handle = slider.locator(".noUi-handle, .ui-slider-handle")
     handle.focus()
     for _ in range(times):
         handle.press(key)
@@ -65,16 +81,18 @@ def expect_line(view, line, timeout=30_000):
 
 
 def screenshot(view, name):
+    """build/screenshots/<name>.png for JupyterLab (the README's pictures), <name>-<front end>.png otherwise."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    view.screenshot(path=SCREENSHOTS / f"{name}.png")
+    frontend = getattr(view.page, "frontend", "lab")
+    view.screenshot(path=SCREENSHOTS / (f"{name}.png" if frontend == "lab" else f"{name}-{frontend}.png"))
 
 
 def assert_clean(page):
     assert widget_errors(page) == []
 
 
-def test_gate_explorer_mul_gate_then_upstream_slider(page, lab_server):
-    view = open_explorer(page, lab_server, "GateExplorer")
+def test_gate_explorer_mul_gate_then_upstream_slider(page, server):
+    view = open_explorer(page, server, "GateExplorer")
     control(view, ".widget-dropdown", "gate").locator("select").select_option("mul")
     # the lecture, section 1, the mul gate swaps: x = 2, y = 3, upstream 5 -> x gets 3·5 = 15, y gets 2·5 = 10
     expect_line(view, "x: downstream = local × upstream = 3 × 5 = 15")
@@ -91,8 +109,8 @@ def test_gate_explorer_mul_gate_then_upstream_slider(page, lab_server):
     screenshot(view, "gate_explorer")
 
 
-def test_backward_stepper_next_step_and_play(page, lab_server):
-    view = open_explorer(page, lab_server, "BackwardStepper")
+def test_backward_stepper_next_step_and_play(page, server):
+    view = open_explorer(page, server, "BackwardStepper")
     expect_line(view, "step 0 of 2: forward pass done, f = -12; next: the backward pass starts at f with df/df = 1")
     view.get_by_role("button", name="next step").click()
     expect_line(view, "step 1 of 2: f = q × z")
@@ -112,8 +130,8 @@ def test_backward_stepper_next_step_and_play(page, lab_server):
     screenshot(view, "backward_stepper")
 
 
-def test_jacobian_explorer_width_and_op(page, lab_server):
-    view = open_explorer(page, lab_server, "JacobianExplorer")
+def test_jacobian_explorer_width_and_op(page, server):
+    view = open_explorer(page, server, "JacobianExplorer")
     expect_line(view, "Jacobian J = dy/dx: 8 × 8, 58 of 64 entries are zero (90.62%)")
     heat_map = view.locator("img").first
     before = heat_map.get_attribute("src")
@@ -130,8 +148,8 @@ def test_jacobian_explorer_width_and_op(page, lab_server):
     screenshot(view, "jacobian_explorer")
 
 
-def test_hvp_explorer_saddle_and_direction(page, lab_server):
-    view = open_explorer(page, lab_server, "HVPExplorer")
+def test_hvp_explorer_saddle_and_direction(page, server):
+    view = open_explorer(page, server, "HVPExplorer")
     expect_line(view, "eigenvalues of H: 2, 2 -> minimum-like (bowl)")
     plot = view.locator("img").first
     before = plot.get_attribute("src")
@@ -160,7 +178,7 @@ def test_hvp_explorer_saddle_and_direction(page, lab_server):
 
 
 @pytest.fixture(autouse=True)
-def _no_leftover_notebooks(lab_server):
+def _no_leftover_notebooks(server):
     yield
-    for path in (lab_server.root / "explorers").glob("*.ipynb"):
+    for path in (server.root / "explorers").glob("*.ipynb"):
         path.unlink()
