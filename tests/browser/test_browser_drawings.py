@@ -1,6 +1,6 @@
 """Every drawing fits its notebook column and stays legible; the stepper's current node is always in view.
 
-Run at a 1280×800 viewport (a laptop), JupyterLab's default layout. For each
+Run at a 1280×800 viewport (a laptop), in JupyterLab, Notebook 7 and the classic Notebook. For each
 drawing the test reads the page: the picture's box must lie inside its
 output area (nothing cut at the right edge) and its smallest text must be at
 least 11 px on screen. In the BackwardStepper, at every step of every
@@ -49,7 +49,7 @@ IMAGE_FIT_JS = """outputs => outputs.map(output => {
 # For an inline SVG (inside an explorer): every node and edge label inside the output area, the smallest
 # text on screen, and the highlighted (orange) node's box.
 INLINE_FIT_JS = """svg => {
-  const area = svg.closest('.jp-OutputArea-output').getBoundingClientRect();
+  const area = svg.closest('.jp-OutputArea-output, .output_subarea').getBoundingClientRect();
   const box = svg.getBoundingClientRect();
   const sizes = Array.from(svg.querySelectorAll('text')).map(t => parseFloat(t.getAttribute('font-size')));
   const current = Array.from(svg.querySelectorAll('g.node')).filter(
@@ -72,7 +72,7 @@ ON_SCREEN_JS = """svg => {
   const labels = Array.from(svg.querySelectorAll('g.edge')).filter(edge => edge.querySelector(`path[stroke="${orange}"]`))
     .flatMap(edge => Array.from(edge.querySelectorAll('text')));
   const boxes = [...current, ...labels].map(element => element.getBoundingClientRect());
-  const scroller = document.querySelector('.jp-WindowedPanel-outer') || document.scrollingElement;
+  const scroller = document.querySelector('.jp-WindowedPanel-outer, #site') || document.scrollingElement;
   return {
     boxes: boxes.map(r => [Math.round(r.left), Math.round(r.top), Math.round(r.right), Math.round(r.bottom)]),
     labels: labels.length, window: [window.innerWidth, window.innerHeight], scrolled: scroller.scrollTop,
@@ -83,21 +83,22 @@ ON_SCREEN_JS = """svg => {
 
 
 @pytest.fixture
-def laptop(browser, lab_server):
-    """A page at 1280×800."""
+def laptop(browser, server):
+    """A page at 1280×800, in each front end of the ``server`` fixture (JupyterLab, Notebook 7, classic)."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(30_000)
+    page.frontend = server.frontend  # the driver picks its selectors and scripts by it
     try:
         yield page
     finally:
         context.close()
-        lab_server.shutdown_kernels()
+        server.shutdown_kernels()
 
 
 @pytest.mark.parametrize("name", DRAWN)
-def test_every_drawing_of_a_tutorial_fits_its_column(laptop, lab_server, name):
-    open_notebook(laptop, lab_server, name)
+def test_every_drawing_of_a_tutorial_fits_its_column(laptop, server, name):
+    open_notebook(laptop, server, name)
     run_all(laptop)
     assert error_outputs(laptop) == []
     counts = tag_outputs(laptop)
@@ -111,10 +112,10 @@ def test_every_drawing_of_a_tutorial_fits_its_column(laptop, lab_server, name):
         assert fit["text"] >= MIN_TEXT_PX - 0.05, fit  # legible: no text below 11 px
 
 
-def test_the_stepper_keeps_the_current_node_in_view_at_every_step(laptop, lab_server):
+def test_the_stepper_keeps_the_current_node_in_view_at_every_step(laptop, server):
     path = "drawings/stepper.ipynb"
-    write_notebook(lab_server.root / path, ["from backpropnb.widgets import BackwardStepper\nBackwardStepper()"])
-    open_notebook(laptop, lab_server, path)
+    write_notebook(server.root / path, ["from backpropnb.widgets import BackwardStepper\nBackwardStepper()"])
+    open_notebook(laptop, server, path)
     run_all(laptop)
     assert tag_outputs(laptop)["widgets"] == 1
     view = laptop.locator(WIDGET_VIEW)
@@ -143,20 +144,21 @@ def test_the_stepper_keeps_the_current_node_in_view_at_every_step(laptop, lab_se
             if example.startswith("sigmoid neuron (fused") and k in (0, 1, 4, steps):
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 view.scroll_into_view_if_needed()
-                view.screenshot(path=SCREENSHOTS / f"stepper_sigmoid_step{k}.png")
+                suffix = "" if laptop.frontend == "lab" else f"-{laptop.frontend}"  # the README shows JupyterLab's
+                view.screenshot(path=SCREENSHOTS / f"stepper_sigmoid_step{k}{suffix}.png")
 
 
-def test_a_long_chain_is_drawn_folded_and_steps_in_the_browser(laptop, lab_server):
+def test_a_long_chain_is_drawn_folded_and_steps_in_the_browser(laptop, server):
     path = "drawings/chain.ipynb"
     write_notebook(
-        lab_server.root / path,
+        server.root / path,
         [
             "import backpropnb as bp\nfrom backpropnb.widgets import BackwardStepper\n"
             "z = bp.tensor(1.0, name='z')\nw = z\nfor _ in range(300):\n    w = w * 1.001\nw.name = 'w'",
             "BackwardStepper(w)",
         ],
     )
-    open_notebook(laptop, lab_server, path)
+    open_notebook(laptop, server, path)
     run_all(laptop)
     assert tag_outputs(laptop)["widgets"] == 1
     view = laptop.locator(WIDGET_VIEW)
@@ -167,11 +169,13 @@ def test_a_long_chain_is_drawn_folded_and_steps_in_the_browser(laptop, lab_serve
     assert fit["all_inside"] and fit["current"] >= 1 and fit["current_inside"], fit
     expect(view.locator("svg text").filter(has_text="now: gate 1 of 295")).to_have_count(1)
     assert error_outputs(laptop) == []
-    view.screenshot(path=SCREENSHOTS / "stepper_chain_folded.png")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    suffix = "" if laptop.frontend == "lab" else f"-{laptop.frontend}"
+    view.screenshot(path=SCREENSHOTS / f"stepper_chain_folded{suffix}.png")
 
 
 @pytest.fixture(autouse=True)
-def _no_leftover_notebooks(lab_server):
+def _no_leftover_notebooks(server):
     yield
-    for path in (lab_server.root / "drawings").glob("*.ipynb"):
+    for path in (server.root / "drawings").glob("*.ipynb"):
         path.unlink()
