@@ -226,20 +226,36 @@ def orientation(r):
     try:
         if rankdir != "TB":
             return rankdir, _scale([widest]), 1
-        steps = range(len(r) + 1) if len(r) <= EVERY_STEP else [last + 1 if len(r) else 0]
-        how = None
-        for columns in range(1, MAX_COLUMNS + 1):
-            pictures = [draw_step(r, k, ("BT", None, columns)) for k in steps]
-            scale = _scale(pictures)
-            width, height = (max(svg_size(p.natural_svg())[i] for p in pictures) * PX_PER_PT * scale for i in (0, 1))
-            if how is not None and width > COLUMN_PX + 0.5:
-                break  # too wide to fold further: keep the previous folding
-            how = ("BT", scale, columns)
-            if height <= MAX_HEIGHT_PX + 0.5:
-                break
-        return how
+        final = last + 1 if len(r) else 0
+        steps = [k for k in range(len(r) + 1) if k != final] if len(r) <= EVERY_STEP else []
+        columns, pictures = 1, [draw_step(r, final, ("BT", None, 1))]  # the last step alone: a quick first look
+        while True:
+            folded = None
+            if columns < MAX_COLUMNS and _height_px(pictures) > MAX_HEIGHT_PX + 0.5:
+                folded = [draw_step(r, final, ("BT", None, columns + 1))]
+                if _width_px(folded) > COLUMN_PX + 0.5:
+                    folded = None  # too wide to fold once more
+                elif len(pictures) == 1:
+                    columns, pictures = columns + 1, folded  # too tall even at the last step: fold, look again
+                    continue
+            if len(pictures) == 1:  # settled by the quick look: now judge by every step's picture
+                pictures += [draw_step(r, k, ("BT", None, columns)) for k in steps]
+                if steps:
+                    continue
+            if folded is not None:  # some step is too tall, and one more column still fits the notebook
+                columns, pictures = columns + 1, folded
+                continue
+            return "BT", _scale(pictures), columns
     except Exception:  # no dot: the drawings show their source anyway
         return ("BT" if rankdir == "TB" else rankdir), 1.0, 1
+
+
+def _height_px(pictures):
+    return max(svg_size(p.natural_svg())[1] for p in pictures) * PX_PER_PT * _scale(pictures)
+
+
+def _width_px(pictures):
+    return max(svg_size(p.natural_svg())[0] for p in pictures) * PX_PER_PT * _scale(pictures)
 
 
 def _scale(pictures):
