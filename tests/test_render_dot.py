@@ -245,9 +245,9 @@ RECORDER = """
 import json as _json
 import backpropnb.render._dot as _dot_module
 _recorded, _pipe_svg = [], _dot_module.pipe_svg
-def _recording_pipe_svg(digraph, dot=None):
-    _recorded.append(digraph.source)
-    return _pipe_svg(digraph, dot)
+def _recording_pipe_svg(digraph, dot=None, **kwargs):
+    _recorded.append(digraph if isinstance(digraph, str) else digraph.source)
+    return _pipe_svg(digraph, dot, **kwargs)
 _dot_module.pipe_svg = _recording_pipe_svg
 """
 
