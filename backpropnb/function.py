@@ -46,7 +46,13 @@ class Function:
     ...         return 2 * x * grad_output
     >>> x = Tensor(3.0); y = Square.apply(x); y.backward(); float(x.grad), y.op
     (6.0, 'Square')
+
+    A one-input gate that passes its input on unchanged (a branch of the
+    copy gate) may set the class attribute ``drawn_as_edge = True``: drawings
+    then show it as a plain edge from its input to its output, not as a gate.
     """
+
+    drawn_as_edge = False
 
     @staticmethod
     def forward(ctx, *inputs):

@@ -12,6 +12,7 @@ import backpropnb as bp
 from backpropnb import Function, lecture, tensor
 from backpropnb.render import _dot, draw, format_number, svg, to_html
 from backpropnb.render.graph import INSTALL_HINT, GraphDrawing, gate_symbol, walk
+from backpropnb.render.svg import svg_size
 
 needs_dot = pytest.mark.skipif(
     _dot.find_dot().kind == "none", reason="no dot: neither Graphviz nor the graphviz-pure wheel"
@@ -253,6 +254,91 @@ def test_step_zero_on_the_mul_node():
     assert "grad" not in label_of(source, "v3")
     assert "grad -4" in label_of(source, "v1")  # q has received its gradient, its step is next
     assert all(label is None for _, label in edge_labels(source, "o1"))
+
+
+class Branch(Function):
+    """A copy gate's branch: passes x on, drawn as a plain edge."""
+
+    drawn_as_edge = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output
+
+
+def test_several_outputs_draw_one_value_fanning_out_with_each_branch_gradient():
+    # the lecture's copy gate: x fans out into two branches, upstreams 2 and 4 come back, x gets 6
+    x = tensor(7.0, name="x")
+    b1, b2 = Branch.apply(x), Branch.apply(x)
+    b1.name, b2.name = "branch 1", "branch 2"
+    b1.backward(np.array(2.0))
+    b2.backward(np.array(4.0))
+    source = draw((b1, b2)).source
+    nodes = walk((b1, b2)).nodes
+    assert nodes == [b1, b2, x]
+    assert "grad 6" in label_of(source, "v2")
+    assert "grad 2" in label_of(source, "v0") and "grad 4" in label_of(source, "v1")
+    assert edge_labels(source, "v0") == [("v2", '<FONT COLOR="#c92a2a">2</FONT>')]
+    assert edge_labels(source, "v1") == [("v2", '<FONT COLOR="#c92a2a">4</FONT>')]
+    assert not re.search(r"^\to\d", source, re.M) and "Branch" not in source  # no gate node at all
+    assert draw([b1, b2]).source == source and draw((b1, b2, b1)).source == source
+    # the same gate without drawn_as_edge keeps its circle: the marker, not the name, decides
+    Plain = type("Plain", (Function,), {"forward": Branch.forward, "backward": Branch.backward})
+    assert "Plain" in draw(Plain.apply(x)).source
+    # outputs sharing a gate-made value: drawn once, its gradient the sum of both
+    w = tensor(2.0, name="w")
+    h = w * 3.0
+    h.name = "h"
+    p, q = h + 1.0, h * h
+    p.backward(retain_graph=True)  # p and q share the gates that made h
+    q.backward()
+    both = draw((p, q)).source
+    (h_id,) = [f"v{i}" for i, n in enumerate(walk((p, q)).nodes) if n is h]
+    assert "grad 13" in label_of(both, h_id) and "grad 39" in both  # 1 + 2·6, and ×3 for w
+
+
+def test_several_outputs_are_checked():
+    x = tensor(1.0)
+    with pytest.raises(
+        TypeError, match=r"draw: a tuple or list of outputs must hold backpropnb Tensors only, got float"
+    ):
+        draw((x * 2, 3.0))
+    with pytest.raises(TypeError, match="draw: a tuple or list of outputs"):
+        draw(())
+    with pytest.raises(ValueError, match=r"draw: step= shows the backward pass of one output, got 2 outputs"):
+        draw((x * 2, x * 3), step=0)
+
+
+@needs_dot
+def test_columns_fold_a_tall_drawing_beside_itself():
+    x = tensor(1.0, name="x")
+    y = x
+    for i in range(6):
+        y = (y * 2.0).tanh()
+        y.name = f"h{i}"
+    y.backward()
+    tall = draw(y, rankdir="TB")
+    folded = draw(y, rankdir="TB", columns=2)
+    assert draw(y, rankdir="TB", columns=1).source == tall.source and "constraint" not in tall.source
+    # the same nodes and edges, one edge (a value into the next gate) no longer ranks the layout
+    crossing = [line for line in folded.body if "constraint=false" in line]
+    assert len(crossing) == 1 and re.match(r"^\tv\d+ -> o\d+ \[constraint=false label=", crossing[0])
+    strip = lambda source: source.replace("constraint=false ", "")  # noqa: E731
+    assert strip(folded.source) == tall.source
+    (tall_w, tall_h), (folded_w, folded_h) = svg_size(tall.natural_svg()), svg_size(folded.natural_svg())
+    assert folded_h < 0.6 * tall_h and folded_w > tall_w
+    assert "grad" in folded.source and len(svg_texts(folded)) == len(svg_texts(tall))
+    three = draw(y, rankdir="BT", columns=3)
+    assert three.source.count("constraint=false") == 2
+    assert svg_size(three.natural_svg())[1] < folded_h
+    assert draw(y, rankdir="LR", columns=2).source == draw(y, rankdir="LR").source  # only top-to-bottom folds
+    for bad in (0, 1.5, True, "2"):
+        with pytest.raises(ValueError, match=r"draw: columns must be a whole number 1 or more"):
+            draw(y, columns=bad)
 
 
 def test_step_shows_partial_sums_of_a_copy_gate():

@@ -58,8 +58,36 @@ def test_copy_gate_shows_both_branches_and_their_sum():
     explorer = GateExplorer(gate="copy")
     snapshot = explorer.snapshot()
     assert line_for(snapshot, "x") == "x: downstream = local × upstream, summed over both branches = 1 × 2 + 1 × 4 = 6"
-    assert "branch 1" in snapshot and "branch 2" in snapshot
-    assert "grad [2, 4]" in snapshot and "grad 6" in snapshot
+    dot = explorer.digraph.source
+    assert dot in snapshot
+    # the lecture's picture: x, one value, fans out into two branches; no gate nodes in between
+    labels = {node: re.sub("<.*?>", " ", label) for node, label in re.findall(r"^\t(\w+) \[label=<(.*?)> ", dot, re.M)}
+    assert sorted(" ".join(label.split()) for label in labels.values()) == [
+        "branch 1 value 7 grad 2",
+        "branch 2 value 7 grad 4",
+        "x value 7 grad 6",
+    ]
+    assert not re.search(r"Copy|stack|both branches", dot)
+    (x,) = [node for node, label in labels.items() if label.split()[0] == "x"]
+    edges = re.findall(rf"^\t{x} -> (\w+) \[label=<<FONT[^>]*>(.*?)</FONT>>", dot, re.M)
+    assert sorted((labels[head].split()[1], gradient) for head, gradient in edges) == [("1", "2"), ("2", "4")]
+    assert len(re.findall(r" -> ", dot)) == 2  # the two branches, nothing else
+
+
+def test_copy_gate_follows_its_two_upstream_sliders():
+    explorer = GateExplorer(gate="copy")
+    explorer.controls["x"].value, explorer.controls["upstream"].value, explorer.controls["upstream2"].value = (
+        -3,
+        1.5,
+        -2,
+    )
+    snapshot = explorer.snapshot()
+    assert line_for(snapshot, "x").endswith("= 1 × 1.5 + 1 × -2 = -0.5")
+    assert float(explorer.report.inputs["x"].grad) == -0.5
+    assert [float(branch.grad) for branch in explorer.report.output] == [1.5, -2.0]
+    dot = explorer.digraph.source
+    assert "grad -0.5" in dot and "value -3" in dot
+    assert sorted(re.findall(r" -> \w+ \[label=<<FONT[^>]*>(.*?)</FONT>>", dot)) == ["-2", "1.5"]
 
 
 def test_sigmoid_gate_shows_its_value_and_local_gradient():

@@ -1,10 +1,14 @@
 """BackwardStepper, driven headless: the chain rule of each step, the lecture's numbers, no side effects."""
 
+import shutil
+
 import numpy as np
 import pytest
 
 import backpropnb
-from backpropnb.widgets.stepper import CUSTOM, EXAMPLES, BackwardStepper, build_example
+from backpropnb.render.graph import draw
+from backpropnb.render.svg import COLUMN_PX, MIN_SCALE, PX_PER_PT, svg_size
+from backpropnb.widgets.stepper import CUSTOM, EXAMPLES, MAX_HEIGHT_PX, BackwardStepper, build_example
 
 NEURON_GRADS = "gradients so far: w0 = -0.1966, x0 = 0.3932, w1 = -0.3932, x1 = -0.5898, w2 = 0.1966"
 
@@ -233,3 +237,27 @@ def test_a_scalar_loss_of_arrays_shows_its_local_gradients_as_arrays():
     assert stepper.last_error is None, stepper.last_error
     assert stepper.lines[2] == "  local       dloss/d[×] = [1, 1]"
     assert stepper.lines[3].startswith("  downstream  dloss/d[×] = [1, 1] × 1 = [1, 1]")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_step_fits_a_laptop_screen_folded_into_columns_when_tall(example):
+    # issue 12: the primitive-gates neuron was 894 px tall, its current node below a 1280×800 window
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = example
+    rankdir, scale, columns = stepper.how
+    assert scale >= MIN_SCALE  # text stays 11 px or more
+    sizes = []
+    for k in range(stepper.controls["step"].max + 1):
+        stepper.controls["step"].value = k
+        width, height = svg_size(stepper.digraph.natural_svg())
+        sizes.append((width * PX_PER_PT * scale, height * PX_PER_PT * scale))
+        assert stepper.graph.value.startswith("<svg")
+        assert stepper.digraph.source.count("constraint=false") == (0 if columns == 1 else columns - 1), k
+    assert max(h for _, h in sizes) <= MAX_HEIGHT_PX + 0.5, sizes
+    assert max(w for w, _ in sizes) <= COLUMN_PX + 0.5, sizes
+    unfolded = draw(stepper.y, step=len(stepper.replay) - 1, replay=stepper.replay, rankdir=rankdir)
+    if columns > 1:  # folded only because the single column was too tall at the smallest scale
+        assert svg_size(unfolded.natural_svg())[1] * PX_PER_PT * MIN_SCALE > MAX_HEIGHT_PX
+    else:
+        assert example != EXAMPLES[1]  # the primitive-gates neuron is too tall for one column

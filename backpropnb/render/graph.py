@@ -15,6 +15,8 @@ a :class:`graphviz.Digraph`, never displays anything and never changes a tensor.
 
 from __future__ import annotations
 
+import re
+
 from ..engine import Tensor
 from ..ops import REGISTRY
 from ..trace import Replay, flowed, replay
@@ -139,7 +141,7 @@ def note_label(layout, max_nodes):
 # ======================================================================
 
 
-def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_NODES, replay=None):
+def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_NODES, replay=None, columns=1):
     """Draw the graph that computed ``y``: values, gates, and (after backward) the gradients.
 
     ``show`` picks the numbers ("value", "grad"; ``()`` for the bare structure).
@@ -152,6 +154,18 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
     ``rankdir="auto"`` lays the graph out left to right if that fits a
     notebook column, else top to bottom. Nothing in the graph is changed.
 
+    ``y`` may also be a tuple of Tensors, a graph with several outputs (each
+    with the gradient its own backward left in ``.grad``): the lecture's copy
+    gate, one value fanning out into two branches. A gate whose Function says
+    ``drawn_as_edge = True`` (a branch that passes its input on unchanged) is
+    drawn as a plain edge from its input to its output, labelled with the
+    gradient coming back along it. ``step`` needs one output.
+
+    ``columns=2`` (or more) folds a tall top-to-bottom drawing into that many
+    side-by-side columns, joined by the edges that cross from one to the
+    next, so that it is about half as tall (the stepper uses it to keep the
+    current node on screen); it applies with ``rankdir="TB"`` or ``"BT"``.
+
     >>> from backpropnb import tensor
     >>> x, y, z = tensor(-2.0, name="x"), tensor(5.0, name="y"), tensor(-4.0, name="z")
     >>> f = (x + y) * z; f.backward()
@@ -160,14 +174,23 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
     True
     >>> "local 1 × up -4<BR/>= -4" in draw(f, step=1).source
     True
+    >>> v = tensor(1.0, name="v"); a, b = v * 2, v * 3; a.backward(); b.backward()
+    >>> "grad 5" in draw((a, b)).source  # v feeds both outputs: its gradients add
+    True
     """
-    if not isinstance(y, Tensor):
-        raise TypeError(f"draw: expected a backpropnb Tensor (the output of a graph), got {type(y).__name__}")
+    _checked_outputs(y)
     show = _checked_show(show)
     if rankdir not in RANKDIRS:
         raise ValueError(f"draw: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
+    if isinstance(columns, bool) or not isinstance(columns, int) or columns < 1:
+        raise ValueError(f"draw: columns must be a whole number 1 or more (1: no folding), got {columns!r}")
     moment = None
     if step is not None:
+        if not isinstance(y, Tensor):
+            raise ValueError(
+                f"draw: step= shows the backward pass of one output, got {len(y)} outputs; "
+                f"draw one of them with step=, or drop step to see the gradients of all"
+            )
         if replay is None:
             replay = _replay(y)
         elif not isinstance(replay, Replay) or replay.output is not y:
@@ -175,8 +198,105 @@ def draw(y, *, show=("value", "grad"), rankdir="auto", step=None, max_nodes=MAX_
         moment = replay.at(step)
     layout = layout_of(y, max_nodes)
     if rankdir != "auto":
-        return _digraph(layout, show, moment, rankdir, max_nodes)
+        digraph = _digraph(layout, show, moment, rankdir, max_nodes)
+        return in_columns(digraph, columns) if rankdir in ("TB", "BT") else digraph
     return _fitted(y, layout, show, moment, max_nodes)
+
+
+EDGE_LINE = re.compile(r"^\t(\w+) -> (\w+)(?: \[(.*)\])?$")
+
+
+def in_columns(digraph, columns):
+    """Fold a top-to-bottom drawing into ``columns`` side-by-side columns; the same drawing for ``columns=1``.
+
+    Each node gets its depth, the longest path from it down to an output
+    (value boxes and gate circles each count as one rank). The ranks are cut
+    into ``columns`` bands of about equal height (a value stays with the gate
+    that made it, an input with the gate it feeds), and the edges that cross a cut stop constraining the layout (Graphviz's ``constraint=false``): each
+    band is laid out from the same first rank, beside the others, and the
+    crossing edges join the end of one column to the start of the next.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(1.0, name="x"); y = (((x * 2).exp() + 1).log() * 3).tanh()
+    >>> folded = in_columns(draw(y, rankdir="TB"), 2).source
+    >>> folded.count("constraint=false")
+    1
+    """
+    if columns == 1:
+        return digraph
+    lines = [EDGE_LINE.match(line.rstrip("\n")) for line in digraph.body]
+    edges = [(m.group(1), m.group(2)) for m in lines if m]
+    depth = _depths(edges)
+    if not depth:
+        return digraph
+    band = (max(depth.values()) + 1 + columns - 1) // columns  # ranks per column
+    if band < 2:
+        return digraph
+    column = {node: d // band for node, d in depth.items()}
+    made = {head for _, head in edges}
+    for tail, head in edges:  # a value stays with the gate that made it: columns join at a value -> gate edge
+        if tail.startswith("o") and head == f"v{tail[1:]}":
+            column[head] = column[tail]
+    for tail in {tail for tail, _ in edges} - made:  # an input stays in the column of the gates it feeds
+        column[tail] = min(column[head] for t, head in edges if t == tail)
+    for i, match in enumerate(lines):
+        if match is None:
+            continue
+        tail, head, attrs = match.groups()
+        if column[tail] != column[head]:  # the edge crosses from one column into the next
+            inside = "constraint=false" + ("" if attrs is None else " " + attrs)
+            digraph.body[i] = f"\t{tail} -> {head} [{inside}]\n"
+    return digraph
+
+
+def _depths(edges):
+    """Each node's longest distance (in edges) to a node with no outgoing edge: its rank counted from the output."""
+    heads, depth = {}, {}
+    for tail, head in edges:
+        heads.setdefault(tail, []).append(head)
+        heads.setdefault(head, [])
+    for start in heads:  # iterative depth-first search, children before parents
+        stack = [(start, False)]
+        while stack:
+            node, ready = stack.pop()
+            if node in depth:
+                continue
+            if ready:
+                depth[node] = max((depth[h] + 1 for h in heads[node]), default=0)
+                continue
+            stack.append((node, True))
+            stack.extend((h, False) for h in heads[node] if h not in depth)
+    return depth
+
+
+def _checked_outputs(y):
+    """One Tensor, or a non-empty tuple/list of Tensors; else the package's TypeError."""
+    if isinstance(y, Tensor):
+        return
+    if isinstance(y, (tuple, list)) and y and all(isinstance(t, Tensor) for t in y):
+        return
+    if isinstance(y, (tuple, list)):
+        kinds = sorted({type(t).__name__ for t in y if not isinstance(t, Tensor)}) or ["nothing"]
+        raise TypeError(
+            f"draw: a tuple or list of outputs must hold backpropnb Tensors only, got {', '.join(kinds)}; "
+            f"pass e.g. draw((branch1, branch2))"
+        )
+    raise TypeError(f"draw: expected a backpropnb Tensor (the output of a graph), got {type(y).__name__}")
+
+
+def drawn_as_edge(node):
+    """True for a gate drawn as a plain edge: a one-input custom gate whose class says ``drawn_as_edge = True``.
+
+    >>> from backpropnb import Function, tensor
+    >>> class Branch(Function):
+    ...     drawn_as_edge = True
+    ...     forward = staticmethod(lambda ctx, x: x.copy())
+    ...     backward = staticmethod(lambda ctx, g: g)
+    >>> x = tensor(1.0); drawn_as_edge(Branch.apply(x)), drawn_as_edge(x * 2)
+    (True, False)
+    """
+    gate = getattr(node._backward, "gate", None)
+    return len(node.parents) == 1 and bool(getattr(gate, "drawn_as_edge", False))
 
 
 def _replay(y):
@@ -236,7 +356,9 @@ def _digraph(layout, show, moment, rankdir, max_nodes):
     current = None if moment is None else layout.where(moment.current.node)
     for i, node in enumerate(layout.nodes):
         _add_value(digraph, i, node, show, moment)
-        if node.op is not None:
+        if node.op is not None and drawn_as_edge(node):
+            _add_branch(digraph, i, node, layout, show, moment)
+        elif node.op is not None:
             _add_gate(digraph, i, node, layout, show, moment)
     for fold in layout.folds:
         status = None if moment is None else _fold_status(fold, moment, current)
@@ -294,6 +416,17 @@ def _add_gate(digraph, i, node, layout, show, moment):
         if labelled and label is not None:
             look["decorate"] = "true"  # a line from each label to its own edge: never two labels at one gate
         digraph.edge(layout.source_of(node, parent), f"o{i}", **look)
+
+
+def _add_branch(digraph, i, node, layout, show, moment):
+    """A pass-through gate as one edge from its input's box to its output's box, with the gradient coming back."""
+    status = None if moment is None else moment.status(node)
+    step = moment.current if status == "current" else None
+    downstream = _downstream_of(node, moment, show)
+    label = None
+    if downstream is not None and downstream[0] is not None:
+        label = html_label(coloured(escape(_edge_text(step, 0, downstream[0])), GRAD_COLOUR))
+    digraph.edge(layout.source_of(node, node.parents[0]), f"v{i}", **_edge_look(label, status))
 
 
 def _downstream_of(node, moment, show):

@@ -116,20 +116,36 @@ class Layout:
         return sum(len(fold.gates) + fold.leaves for fold in self.folds)
 
 
+def outputs_of(y):
+    """The outputs of a drawing as a tuple: ``(y,)`` for one Tensor, the Tensors themselves for a tuple or list.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(1.0); len(outputs_of(x)), len(outputs_of((x * 2, x * 3))), len(outputs_of([x, x]))
+    (1, 2, 1)
+    """
+    roots = tuple(y) if isinstance(y, (tuple, list)) else (y,)
+    return tuple({id(root): root for root in roots}.values())  # an output given twice is drawn once
+
+
 def walk(y, max_nodes=MAX_NODES, graph=None):
     """Number the values that lead to ``y``, output first, folding long chains; see :class:`Layout`.
 
-    ``graph`` is the graph already walked (see :func:`layout_of`), if any.
+    ``y`` is one Tensor or a tuple of them (a graph with several outputs,
+    such as a value that fans out into two branches); ``graph`` is the graph
+    already walked (see :func:`layout_of`), if any.
 
     >>> from backpropnb import tensor
     >>> x = tensor(1.0, name="x"); w = walk(x * 2 + x)
     >>> [n.name or n.op for n in w.nodes], w.hidden
     (['add', 'mul', 'x'], 0)
+    >>> [n.name or n.op for n in walk((x * 2, x * 3)).nodes]
+    ['mul', 'mul', 'x']
     """
-    graph = graph or _Graph(y)
-    layout = Layout([y], {id(y): 0}, total=len(graph.values))
+    roots = outputs_of(y)
+    graph = graph or _Graph(roots)
+    layout = Layout(list(roots), {id(root): i for i, root in enumerate(roots)}, total=len(graph.values))
     fold = layout.total > max_nodes  # a graph that can be drawn whole is drawn whole
-    seen, queue = {id(y)}, deque([y])
+    seen, queue = {id(root) for root in roots}, deque(roots)
     while queue:
         item = queue.popleft()
         for parent in _inputs(item, layout, graph) if fold else graph.inputs[id(item)]:
@@ -152,11 +168,12 @@ def walk(y, max_nodes=MAX_NODES, graph=None):
 
 
 class _Graph:
-    """Every value that leads to y, with its drawn inputs and how many gates use it (walked once)."""
+    """Every value that leads to the outputs, with its drawn inputs and how many gates use it (walked once)."""
 
-    def __init__(self, y):
-        self.inputs, self.users = {id(y): drawn_parents(y)}, {id(y): 0}
-        self.values, stack = [y], [y]
+    def __init__(self, roots):
+        self.inputs = {id(root): drawn_parents(root) for root in roots}
+        self.users = {id(root): 0 for root in roots}
+        self.values, stack = list(roots), list(roots)
         while stack:
             for parent in self.inputs[id(stack.pop())]:
                 key = id(parent)
@@ -277,13 +294,15 @@ def layout_of(y, max_nodes=MAX_NODES):
     >>> layout_of(y) is layout_of(y)
     True
     """
+    if isinstance(y, (tuple, list)):
+        return walk(y, max_nodes)  # several outputs: nothing to key a cache on (a drawing of a few values)
     kept = _CACHE.setdefault(y, {})
     if max_nodes not in kept:
         collecting = gc.isenabled()
         gc.disable()  # the walk makes millions of small containers and no garbage: skip the collector's passes
         try:
             if "graph" not in kept:
-                kept["graph"] = _Graph(y)  # walked once, whatever the budgets asked for
+                kept["graph"] = _Graph((y,))  # walked once, whatever the budgets asked for
             kept[max_nodes] = walk(y, max_nodes, kept["graph"])
         finally:
             if collecting:

@@ -46,10 +46,15 @@ RULES = {
 class Copy(backpropnb.Function):
     """One branch of the copy gate: passes its input on unchanged, and its gradient back unchanged.
 
+    Drawn as a plain edge (``drawn_as_edge``): the lecture's picture has no
+    gate here, only one value fanning out into two branches.
+
     >>> x = backpropnb.tensor(7.0); branch = Copy.apply(x); branch.backward(np.array(2.0))
     >>> float(branch.data), float(x.grad)
     (7.0, 2.0)
     """
+
+    drawn_as_edge = True
 
     @staticmethod
     def forward(ctx, x):
@@ -65,13 +70,13 @@ class GateReport:
     """What the GateExplorer shows for one setting: the graph (backward already run) and the text lines."""
 
     gate: str
-    output: backpropnb.Tensor  # the tensor to draw; its .grad is the upstream gradient
+    output: object  # the Tensor to draw (a tuple of the two branches for copy); .grad is the upstream gradient
     inputs: dict  # name -> input Tensor, whose .grad is the downstream gradient
     lines: list
 
 
 def build_gate(gate, x, y):
-    """The gate as an engine graph: (output, inputs); copy gives two branches stacked into one output.
+    """The gate as an engine graph: (output, inputs); copy gives a tuple of its two branches as the output.
 
     >>> output, inputs = build_gate("add", 3.0, 4.0)
     >>> float(output.data), sorted(inputs)
@@ -82,8 +87,7 @@ def build_gate(gate, x, y):
     if gate == "sigmoid":
         return named(xs.sigmoid(), "s"), {"x": xs}
     if gate == "copy":
-        branches = [named(Copy.apply(xs), f"branch {i}") for i in (1, 2)]
-        return named(backpropnb.stack(branches), "both branches"), {"x": xs}
+        return tuple(named(Copy.apply(xs), f"branch {i}") for i in (1, 2)), {"x": xs}
     ys = backpropnb.tensor(float(y), name="y")
     output = {"add": lambda: xs + ys, "mul": lambda: xs * ys, "max": lambda: backpropnb.maximum(xs, ys)}[gate]()
     return named(output, "z"), {"x": xs, "y": ys}
@@ -100,14 +104,21 @@ def gate_report(gate, x, y=0.0, upstream=1.0, upstream2=0.0):
     (6.0, 'x: downstream = local × upstream, summed over both branches = 1 × 2 + 1 × 4 = 6')
     """
     output, inputs = build_gate(gate, x, y)
-    seed = np.array([upstream, upstream2], dtype=float) if gate == "copy" else np.array(float(upstream))
-    steps = backpropnb.trace_backward(output, seed)
+    if gate == "copy":  # two outputs, one backward each: x's gradients from both add up in x.grad
+        steps = [step for branch, up in zip(output, (upstream, upstream2)) for step in backward_of(branch, up)]
+    else:
+        steps = backward_of(output, upstream)
     lines = [forward_line(gate, output, inputs), RULES[gate], upstream_line(gate, upstream, upstream2)]
     lines += [input_line(name, tensor, steps) for name, tensor in inputs.items()]
     if gate == "sigmoid":
         s, one_minus_s, local = sigmoid_texts(float(output.data))
         lines.insert(2, f"local ds/dx = (1 - s)·s = (1 - {s}) × {s} = {one_minus_s} × {s} = {local}")
     return GateReport(gate, output, inputs, lines)
+
+
+def backward_of(output, upstream):
+    """The steps of ``output``'s backward pass from the upstream gradient ``upstream`` (it writes ``.grad``)."""
+    return backpropnb.trace_backward(output, np.array(float(upstream)))
 
 
 def forward_line(gate, output, inputs):

@@ -24,6 +24,7 @@ from backpropnb.lecture import XYZ, neuron_values
 from backpropnb.lecture import named as _named
 from backpropnb.ops import REGISTRY
 from backpropnb.render.graph import draw, format_array, gate_symbol, to_html
+from backpropnb.render.svg import COLUMN_PX, PX_PER_PT, svg_size
 from backpropnb.trace import replay
 from backpropnb.widgets.base import Explorer
 
@@ -191,47 +192,94 @@ def step_lines(r, k, leaves=None):
 
 
 LONG = 1000  # steps beyond which the stepper does not replay the whole pass up front
-MAX_HEIGHT_PX = 560  # a tall graph is shrunk towards this (text stays 11 px or more), to stay in view
+MAX_HEIGHT_PX = 480  # a tall graph is folded and shrunk towards this, so the current node stays on a laptop screen
+MAX_COLUMNS = 3  # columns a tall graph may be folded into
+EVERY_STEP = 40  # up to this many steps, the layout is judged from every step's picture
 
 
 def orientation(r):
-    """How the stepper lays a graph out: (direction, scale), the same at every step.
+    """How the stepper lays a graph out: (direction, scale, columns), the same at every step.
 
     Left to right if that fits the column, else the output on top ("BT"):
     the backward pass then runs down the page, from the buttons towards the
-    inputs. The scale shrinks a tall picture towards MAX_HEIGHT_PX (text
-    stays 11 px or more). Both are decided once per graph, from the drawing
-    with the most edge labels, so that the picture neither flips nor zooms
-    between steps.
+    inputs. A picture still taller than MAX_HEIGHT_PX is folded into two (or
+    three) side-by-side columns (see :func:`~backpropnb.render.graph.in_columns`)
+    as long as they fit the notebook column, and shrunk towards MAX_HEIGHT_PX
+    (text stays 11 px or more): at a 1280×800 window the node being processed
+    stays on screen without scrolling. All three are decided once per graph,
+    so that the picture neither flips nor zooms between steps: from every
+    step's picture for a small graph (each step labels other edges, so each
+    is laid out a little differently), from the last one (most labels) for
+    a big graph.
 
-    >>> orientation(replay(build_example(EXAMPLES[0]))), orientation(replay(build_example(EXAMPLES[2])))[0]
-    (('LR', 1.0), 'BT')
+    >>> orientation(replay(build_example(EXAMPLES[0])))
+    ('LR', 1.0, 1)
+    >>> rankdir, scale, columns = orientation(replay(build_example(EXAMPLES[1])))
+    >>> from backpropnb.render.svg import MIN_SCALE
+    >>> rankdir, columns, scale >= MIN_SCALE
+    ('BT', 3, True)
     """
     # the last step labels every edge, so it is the widest picture; a huge graph is judged by its first
     last = len(r) - 1 if len(r) <= LONG else 0
     widest = draw(r.output, step=last, replay=r) if len(r) else draw(r.output)
-    widest.max_height_px = MAX_HEIGHT_PX
     rankdir = widest.graph_attr["rankdir"]
     try:
-        scale = widest.scale()
+        if rankdir != "TB":
+            return rankdir, _scale([widest]), 1
+        final = last + 1 if len(r) else 0
+        steps = [k for k in range(len(r) + 1) if k != final] if len(r) <= EVERY_STEP else []
+        columns, pictures = 1, [draw_step(r, final, ("BT", None, 1))]  # the last step alone: a quick first look
+        while True:
+            folded = None
+            if columns < MAX_COLUMNS and _height_px(pictures) > MAX_HEIGHT_PX + 0.5:
+                folded = [draw_step(r, final, ("BT", None, columns + 1))]
+                if _width_px(folded) > COLUMN_PX + 0.5:
+                    folded = None  # too wide to fold once more
+                elif len(pictures) == 1:
+                    columns, pictures = columns + 1, folded  # too tall even at the last step: fold, look again
+                    continue
+            if len(pictures) == 1:  # settled by the quick look: now judge by every step's picture
+                pictures += [draw_step(r, k, ("BT", None, columns)) for k in steps]
+                if steps:
+                    continue
+            if folded is not None:  # some step is too tall, and one more column still fits the notebook
+                columns, pictures = columns + 1, folded
+                continue
+            return "BT", _scale(pictures), columns
     except Exception:  # no dot: the drawings show their source anyway
-        scale = 1.0
-    return ("BT" if rankdir == "TB" else rankdir), scale
+        return ("BT" if rankdir == "TB" else rankdir), 1.0, 1
 
 
-def draw_step(r, k, how=("auto", None)):
+def _height_px(pictures):
+    return max(svg_size(p.natural_svg())[1] for p in pictures) * PX_PER_PT * _scale(pictures)
+
+
+def _width_px(pictures):
+    return max(svg_size(p.natural_svg())[0] for p in pictures) * PX_PER_PT * _scale(pictures)
+
+
+def _scale(pictures):
+    """The one scale that fits every picture into the column and towards MAX_HEIGHT_PX (never below MIN_SCALE)."""
+    for picture in pictures:
+        picture.fixed_scale, picture.max_height_px = None, MAX_HEIGHT_PX
+    return min(picture.scale() for picture in pictures)
+
+
+def draw_step(r, k, how=("auto", None, 1)):
     """The drawing for step ``k`` of the replay ``r``: values only at step 0, else ``draw(y, step=k - 1)``.
 
-    ``how`` is (rankdir, scale), as :func:`orientation` gives it.
+    ``how`` is (rankdir, scale, columns), as :func:`orientation` gives it.
 
     >>> "local 1 × up -4<BR/>= -4" in draw_step(replay(build_example(EXAMPLES[0])), 2).source
     True
     """
-    rankdir, scale = how
+    rankdir, scale, columns = how
+    if rankdir == "auto":
+        columns = 1
     if k == 0:
-        digraph = draw(r.output, show=("value",), rankdir=rankdir)
+        digraph = draw(r.output, show=("value",), rankdir=rankdir, columns=columns)
     else:
-        digraph = draw(r.output, step=k - 1, replay=r, rankdir=rankdir)
+        digraph = draw(r.output, step=k - 1, replay=r, rankdir=rankdir, columns=columns)
     digraph.max_height_px = MAX_HEIGHT_PX
     digraph.fixed_scale = scale
     return digraph
@@ -252,7 +300,7 @@ class BackwardStepper(Explorer):
 
     def __init__(self, y=None):
         self._graphs = {name: None for name in EXAMPLES}
-        self._replays = {}
+        self._replays, self._hows = {}, {}
         if y is not None:
             self._replays[CUSTOM] = replay_of(y)  # a graph the stepper cannot replay is refused now
             self._graphs[CUSTOM] = y
@@ -275,7 +323,7 @@ class BackwardStepper(Explorer):
         self.reset_button.on_click(lambda _: self.reset())
         self.graph = widgets.HTML()
         self.y, self.replay, self.leaves, self.digraph = None, None, [], None
-        self.how = ("LR", None)  # the layout direction and scale of the graph shown
+        self.how = ("LR", None, 1)  # the layout direction, scale and columns of the graph shown
         self._load(chosen, controls)
         buttons = widgets.HBox([self.play, self.reset_button, self.next_button])
         super().__init__(controls, views=[buttons, self.graph])
@@ -288,7 +336,9 @@ class BackwardStepper(Explorer):
         if name not in self._replays:
             self._replays[name] = replay_of(self.y)
         self.replay = self._replays[name]
-        self.how = orientation(self.replay)
+        if name not in self._hows:
+            self._hows[name] = orientation(self.replay)  # laid out once per graph, not on every switch back
+        self.how = self._hows[name]
         self.leaves = [node for node in leaves_in_reading_order(self.y) if node.requires_grad]
         for control in (controls["step"], self.play):
             control.value = 0  # first, so that lowering max never clamps a stale value
