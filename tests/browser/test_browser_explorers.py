@@ -17,6 +17,7 @@ from jupyterlab_driver import (
     SCREENSHOTS,
     WIDGET_VIEW,
     expect,
+    frontend_of,
     open_notebook,
     run_all,
     svg_texts,
@@ -34,6 +35,16 @@ def open_explorer(page, server, name):
     run_all(page)
     assert tag_outputs(page)["widgets"] == 1
     view = page.locator(WIDGET_VIEW)
+    if frontend_of(page) == "classic":
+        try:
+            expect(view.locator(".widget-vbox").first).to_be_visible(timeout=15_000)
+        except AssertionError:
+            # Classic Notebook 6.5 now and then leaves a widget output blank when the kernel's first comm
+            # messages beat its widgets extension (seen in about one run in five, never in Lab or Notebook 7).
+            # Reopen the page and run again, as a student would; a second blank output fails the test.
+            open_notebook(page, server, path)
+            run_all(page)
+            assert tag_outputs(page)["widgets"] == 1
     expect(view.locator(".widget-vbox").first).to_be_visible()
     return view
 
