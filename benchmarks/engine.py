@@ -599,8 +599,18 @@ def bench_hvp_mlp(repeat):
 
         flat_runs["torch"] = (lambda: torch_flat(False), lambda: torch_flat(True))
     flat_runs["hand R-op (numpy)"] = separate["hand R-op (numpy)"]
-    hvp_report("MLP loss, the six parameter arrays as separate arguments", separate, 2.0, repeat)
-    hvp_report(f"MLP loss, one flat vector of {flat.size:,} parameters sliced into the layers", flat_runs, 2.0, repeat)
+    hvp_report(
+        "MLP loss, the six parameter arrays as separate arguments (backpropnb: bp.grad of bp.grad, argnums 0-5)",
+        separate,
+        2.0,
+        repeat,
+    )
+    hvp_report(
+        f"MLP loss, one flat vector of {flat.size:,} parameters sliced into the layers (backpropnb: bp.hvp)",
+        flat_runs,
+        2.0,
+        repeat,
+    )
 
 
 def bench_hvp_tanh(n, repeat):
@@ -860,6 +870,7 @@ def main(argv=None):
     parser.add_argument("--chain", type=int, default=100_000, help="steps of the chain y = y * a + b")
     parser.add_argument("--json", metavar="PATH", help="write every figure to this JSON file")
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # each line as it is measured, also into a file
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(only) - set(SECTIONS)
     if unknown:
@@ -875,9 +886,12 @@ def main(argv=None):
     info["load"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     info["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     info["repeat"] = repeat
+    info["objects tracked by the GC"] = len(gc.get_objects())  # what each full collection walks
     RESULTS["run"] = info
     print(", ".join(f"{k} {v}" for k, v in info.items() if k != "load"))
-    print(f"load: {info['load']}\nEvery time is a median; contenders of a row run interleaved.\n")
+    print(f"load: {info['load']}\nEvery time is a median; contenders of a row run interleaved.")
+    print("GC on: Python's garbage collector runs as usual; each of its full collections walks every object the")
+    print("process holds (torch's import adds many), so GC-on times depend on what else is loaded.\n")
 
     if "scalar" in only:
         print("scalar: micrograd's demo, MLP(2, [16, 16, 1]) on 100 points, hinge loss + L2 (seconds)")
