@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import importlib.util
 import json
 import os
 import platform
@@ -54,10 +55,10 @@ try:
     import autograd.numpy as anp
 except ImportError:
     autograd = anp = None
-try:
-    import torch
-except ImportError:
-    torch = None
+# torch is imported after the scalar rows (see load_torch): its import multiplies the objects the process
+# holds, which changes how often the garbage collector runs a full collection in the GC-on scalar rows.
+torch = None
+HAVE_TORCH = importlib.util.find_spec("torch") is not None
 
 SECTIONS = ("scalar", "chain", "mlp", "hvp", "memory")
 SIZES = (784, 512, 512, 10)
@@ -105,9 +106,23 @@ def side_by_side(runs, repeat, *, gc_enabled=True):
     return {name: statistics.median(values) for name, values in times.items()}
 
 
+def load_torch():
+    """Import torch (if installed), with as many threads as numpy's BLAS when OPENBLAS_NUM_THREADS is set."""
+    global torch
+    if HAVE_TORCH and torch is None:
+        import torch as module
+
+        torch = module
+        threads = os.environ.get("OPENBLAS_NUM_THREADS")
+        if threads:
+            torch.set_num_threads(int(threads))
+        RESULTS["run"]["torch threads"] = torch.get_num_threads()
+        print(f"  (torch {torch.__version__} imported now, {torch.get_num_threads()} thread(s))")
+
+
 def missing(*names):
     """The contenders of ``names`` not installed (micrograd, autograd, torch)."""
-    have = {"micrograd": mg_engine is not None, "autograd": autograd is not None, "torch": torch is not None}
+    have = {"micrograd": mg_engine is not None, "autograd": autograd is not None, "torch": HAVE_TORCH}
     return [n for n in names if not have[n]]
 
 
@@ -877,25 +892,23 @@ def main(argv=None):
         parser.error(f"--only: unknown section(s) {sorted(unknown)}; choose from {','.join(SECTIONS)}")
     repeat = max(args.repeat, 1)
 
-    threads = os.environ.get("OPENBLAS_NUM_THREADS")
-    if torch is not None and threads:
-        torch.set_num_threads(int(threads))  # the same number of threads as numpy's BLAS
     info = versions()
-    info["OPENBLAS_NUM_THREADS"] = threads or "default"
-    info["torch threads"] = torch.get_num_threads() if torch is not None else "-"
+    info["OPENBLAS_NUM_THREADS"] = os.environ.get("OPENBLAS_NUM_THREADS", "default")
     info["load"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     info["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     info["repeat"] = repeat
-    info["objects tracked by the GC"] = len(gc.get_objects())  # what each full collection walks
     RESULTS["run"] = info
     print(", ".join(f"{k} {v}" for k, v in info.items() if k != "load"))
-    print(f"load: {info['load']}\nEvery time is a median; contenders of a row run interleaved.")
-    print("GC on: Python's garbage collector runs as usual; each of its full collections walks every object the")
-    print("process holds (torch's import adds many), so GC-on times depend on what else is loaded.\n")
+    print(f"load: {info['load']}\nEvery time is a median; the contenders of a row run interleaved.")
 
     if "scalar" in only:
-        print("scalar: micrograd's demo, MLP(2, [16, 16, 1]) on 100 points, hinge loss + L2 (seconds)")
+        print("\nscalar: micrograd's demo, MLP(2, [16, 16, 1]) on 100 points, hinge loss + L2 (seconds)")
+        objects = record("scalar", "objects tracked by the GC", len(gc.get_objects()))
+        print("  (GC on: the collector runs as usual. It starts a full collection when the objects that survived")
+        print("   since the last one exceed a quarter of the long-lived ones, so GC-on times depend on what else")
+        print(f"   the process holds: {objects:,} objects here; torch is imported after these rows)")
         bench_scalar(min(repeat, 5))
+    load_torch()
     if "chain" in only:
         print(f"\nchain: y = y * {A} + {B}, {args.chain:,} steps, forward + backward")
         bench_chain(args.chain, min(repeat, 5))
