@@ -23,7 +23,9 @@ memory  peak extra memory of one float64 MLP step (tracemalloc for the numpy-bas
         contenders, torch's profiler for torch), and what backpropnb's peak is made of.
 
 Every ratio is printed with issue 14's goal beside it. ``--only mlp,hvp`` runs a subset,
-``--repeat N`` sets the runs per median, ``--json PATH`` writes every figure to a file.
+``--repeat N`` sets the runs per median, ``--json PATH`` writes every figure to a file,
+``--markdown`` ends with the summary table of benchmarks/README.md (``--from-json PATH``
+prints that table from a saved run).
 """
 
 from __future__ import annotations
@@ -548,7 +550,7 @@ def dot(grads, vs):
     return sum((g * v).sum() for g, v in zip(grads, vs))
 
 
-def hvp_report(label, runs, ratio_goal, repeat):
+def hvp_report(key, label, runs, ratio_goal, repeat):
     """Time each contender's (grad, hvp) pair side by side and print hvp / grad."""
     times = side_by_side(
         {f"{name} {kind}": fn for name, pair in runs.items() for kind, fn in zip(("grad", "hvp"), pair)}, repeat
@@ -558,7 +560,7 @@ def hvp_report(label, runs, ratio_goal, repeat):
         g, h = times[f"{name} grad"], times[f"{name} hvp"]
         note = f"  ({goal(h / g, ratio_goal)})" if name.startswith("backpropnb") and ratio_goal else ""
         print(f"    {name:22s} grad {g * 1e3:8.2f} ms   hvp {h * 1e3:8.2f} ms   hvp / grad {h / g:5.2f}{note}")
-        record("hvp", f"{label}: {name}", {"grad ms": g * 1e3, "hvp ms": h * 1e3, "ratio": h / g})
+        record("hvp", f"{key}: {name}", {"grad ms": g * 1e3, "hvp ms": h * 1e3, "ratio": h / g})
 
 
 def bench_hvp_mlp(repeat):
@@ -615,12 +617,14 @@ def bench_hvp_mlp(repeat):
         flat_runs["torch"] = (lambda: torch_flat(False), lambda: torch_flat(True))
     flat_runs["hand R-op (numpy)"] = separate["hand R-op (numpy)"]
     hvp_report(
+        "MLP, separate arrays",
         "MLP loss, the six parameter arrays as separate arguments (backpropnb: bp.grad of bp.grad, argnums 0-5)",
         separate,
         2.0,
         repeat,
     )
     hvp_report(
+        "MLP, flat vector",
         f"MLP loss, one flat vector of {flat.size:,} parameters sliced into the layers (backpropnb: bp.hvp)",
         flat_runs,
         2.0,
@@ -660,7 +664,7 @@ def bench_hvp_tanh(n, repeat):
         assert np.allclose(torch_run(True)[0].numpy(), reference, rtol=1e-9, atol=1e-12)
         runs["torch"] = (lambda: torch_run(False), lambda: torch_run(True))
     runs["hand R-op (numpy)"] = (hand_grad, hand_hvp)
-    hvp_report(f"sum(tanh(W x)**2), n = {n}", runs, 1.6 if n == 4000 else None, repeat)
+    hvp_report(f"sum(tanh(W x)**2), n = {n}", f"sum(tanh(W x)**2), n = {n}", runs, 1.6 if n == 4000 else None, repeat)
 
 
 # --- memory: peak extra bytes of one float64 MLP step -----------------------
@@ -863,6 +867,67 @@ def where(traceback):
     return f"{phase}  (outside the package)"
 
 
+# --- the summary table --------------------------------------------------------
+
+CONTENDERS = ("backpropnb", "micrograd", "autograd", "torch", "hand numpy")
+SCALAR_ROWS = (
+    "forward + backward, GC on",
+    "forward + backward, GC off",
+    "backward alone, GC on",
+    "backward alone, GC off",
+)
+HVP_GOALS = {"MLP, separate arrays": "≤ 2.0", "MLP, flat vector": "≤ 2.0", "sum(tanh(W x)**2), n = 4000": "≤ 1.6"}
+
+
+def markdown_table(results):
+    """Issue 14's table from one run's figures: a row per workload, a column per contender, the goal last."""
+    rows = []
+    scalar = results.get("scalar", {})
+    for label in SCALAR_ROWS:
+        if label in scalar:
+            cells = {name: f"{seconds:.3f} s" for name, seconds in scalar[label].items()}
+            ratio = scalar.get(f"{label}: ratio")
+            if ratio is not None:
+                cells["backpropnb"] += f" (**{ratio:.2f}×**)"
+            rows.append((f"scalar demo net, {label}", cells, "≤ 0.5× micrograd"))
+    chain = results.get("chain", {})
+    cells = {}
+    for name in CONTENDERS:
+        if f"{name} us per step" in chain:
+            ratio = chain.get(f"{name} / torch")
+            cells[name] = f"{chain[f'{name} us per step']:.1f} µs" + (f" ({ratio:.2f}×)" if ratio else "")
+    if cells:
+        rows.append(("chain y = y·a + b, 100,000 steps: µs per step (× torch)", cells, "≤ torch"))
+    mlp = results.get("mlp", {})
+    for dtype, limit in MLP_GOALS.items():
+        cells = {}
+        for name, ms in mlp.get(f"{dtype} ms", {}).items():
+            ratio = mlp.get(f"{dtype} {name} / numpy")
+            cells["hand numpy" if name == "numpy" else name] = f"{ms:.1f} ms" + (f" (**{ratio:.2f}**)" if ratio else "")
+        if cells:
+            rows.append((f"MLP 784-512-512-10, {dtype}: ms (÷ numpy)", cells, f"≤ {limit:.2f}"))
+    hvp = results.get("hvp", {})
+    for key in (
+        "MLP, separate arrays",
+        "MLP, flat vector",
+        *(f"sum(tanh(W x)**2), n = {n}" for n in (100, 1000, 4000)),
+    ):
+        cells = {}
+        for name in (*CONTENDERS, "hand R-op (numpy)"):
+            if f"{key}: {name}" in hvp:
+                cells["hand numpy" if name.startswith("hand") else name] = f"{hvp[f'{key}: {name}']['ratio']:.2f}"
+        if cells:
+            rows.append((f"HVP ÷ gradient, {key}", cells, HVP_GOALS.get(key, "–")))
+    memory = results.get("memory", {})
+    cells = {name: f"{memory[f'{name} MiB']:.1f} MiB" for name in CONTENDERS if f"{name} MiB" in memory}
+    if cells:
+        rows.append(("peak extra memory, one float64 MLP step", cells, "≤ 12 MiB"))
+    lines = ["| workload | " + " | ".join(CONTENDERS) + " | goal |", "|---" * (len(CONTENDERS) + 2) + "|"]
+    for label, cells, limit in rows:
+        lines.append(f"| {label} | " + " | ".join(cells.get(name, "–") for name in CONTENDERS) + f" | {limit} |")
+    return "\n".join(lines)
+
+
 # --- main -------------------------------------------------------------------
 
 
@@ -884,8 +949,14 @@ def main(argv=None):
     parser.add_argument("--repeat", type=int, default=7, help="runs per median (the scalar rows take at most 5)")
     parser.add_argument("--chain", type=int, default=100_000, help="steps of the chain y = y * a + b")
     parser.add_argument("--json", metavar="PATH", help="write every figure to this JSON file")
+    parser.add_argument("--markdown", action="store_true", help="end with the summary table in Markdown")
+    parser.add_argument("--from-json", metavar="PATH", help="only print the Markdown table of a --json file")
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # each line as it is measured, also into a file
+    if args.from_json:
+        with open(args.from_json) as saved:
+            print(markdown_table(json.load(saved)))
+        return
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(only) - set(SECTIONS)
     if unknown:
@@ -927,6 +998,8 @@ def main(argv=None):
         with open(args.json, "w") as out:
             json.dump(RESULTS, out, indent=1)
         print(f"\nfigures written to {args.json}")
+    if args.markdown:
+        print("\n" + markdown_table(RESULTS))
 
 
 if __name__ == "__main__":
