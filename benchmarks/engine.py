@@ -593,6 +593,7 @@ def bench_hvp_mlp(repeat):
         separate["autograd"] = (lambda: ag_grad(list(arrays), x, labels), lambda: ag_hvp(list(arrays)))
         ag_flat = lambda p: autograd_loss(flat_split(p, arrays), x, labels)
         ag_flat_hvp = autograd.hessian_vector_product(ag_flat)
+        assert_close(flat_split(ag_flat_hvp(flat, v_flat), arrays), reference, 1e-10, "autograd hvp (flat)")
         flat_runs["autograd"] = (lambda: autograd.grad(ag_flat)(flat), lambda: ag_flat_hvp(flat, v_flat))
     if not missing("torch"):
         t_params, t_x, t_labels = torch_problem(arrays, x, labels)
@@ -614,6 +615,7 @@ def bench_hvp_mlp(repeat):
             (g,) = torch.autograd.grad(loss, t_flat, create_graph=hvp)
             return torch.autograd.grad((g * t_v_flat).sum(), t_flat) if hvp else g
 
+        assert_close(flat_split(torch_flat(True)[0].numpy(), arrays), reference, 1e-10, "torch hvp (flat)")
         flat_runs["torch"] = (lambda: torch_flat(False), lambda: torch_flat(True))
     flat_runs["hand R-op (numpy)"] = separate["hand R-op (numpy)"]
     hvp_report(
