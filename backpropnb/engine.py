@@ -8,8 +8,11 @@ with respect to itself.
 This module knows nothing of drawing or widgets, nor of any particular
 operation: an op (see :mod:`backpropnb.ops`) hands each node it makes a
 ``backward`` object whose ``vjp(upstream, node, index)`` returns the gradient
-for ``node.parents[index]``, already in that input's shape. The operators
-(``+``, ``*``, ``@`` …) are attached to Tensor by :mod:`backpropnb.ops`.
+for ``node.parents[index]``, already in that input's shape, and whose
+``vjp_arrays(upstream, node)`` runs the same rules on plain numpy arrays (the
+first-order pass ``backward()`` uses: no Tensor per gradient, nothing
+recorded). The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
+:mod:`backpropnb.ops`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numbers
 import numpy as np
 
 _grad_enabled = True
+_plain_arrays = False  # True while a first-order backward runs the rules on plain numpy arrays
 
 
 @contextlib.contextmanager
@@ -371,6 +375,56 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None)
     return grads
 
 
+def backprop_arrays(output, seed, *, order=None):
+    """First-order :func:`backprop` on plain arrays: return {id(node): (node, gradient array)}.
+
+    Each op's own rules run on the numpy arrays themselves (see
+    ``vjp_arrays`` of the op's backward), so no Tensor is made per gradient and
+    nothing is recorded: what ``backward()`` runs. It gives the numbers
+    :func:`backprop` gives, warnings included: a step whose arithmetic over- or
+    underflows into inf or nan is redone on Tensors, where each op names itself.
+
+    >>> x = tensor(3.0); grads = backprop_arrays(x * x, np.array(1.0))
+    >>> float(grads[id(x)][1])
+    6.0
+    """
+    global _plain_arrays
+    grads = {id(output): (output, seed)}
+    previous, errors = _plain_arrays, np.geterr()
+    try:
+        with np.errstate(all="raise", under="ignore"):  # a floating-point problem is redone below, and named
+            _plain_arrays = True
+            for node in reversed(order if order is not None else topological_order(output)):
+                parents = node.parents
+                if not parents:
+                    continue
+                _check_unchanged(node)
+                upstream = grads[id(node)][1]
+                try:
+                    downstream = node._backward.vjp_arrays(upstream, node)
+                except ArithmeticError:
+                    downstream = _step_on_tensors(node, upstream, errors)
+                for parent, gradient in zip(parents, downstream):
+                    if gradient is not None:
+                        entry = grads.get(id(parent))
+                        grads[id(parent)] = (parent, gradient if entry is None else entry[1] + gradient)
+    finally:
+        _plain_arrays = previous
+    return grads
+
+
+def _step_on_tensors(node, upstream, errors):
+    """One step redone on Tensors under the caller's numpy error handling, so that a warning names its op."""
+    global _plain_arrays
+    _plain_arrays = False
+    try:
+        with np.errstate(**errors), grad_mode(False):
+            steps = chain_rule_step(node, Tensor(upstream, requires_grad=False), check=False)
+    finally:
+        _plain_arrays = True
+    return tuple(None if g is None else g._data for g in steps)
+
+
 def chain_rule_step(node, upstream, *, check=True):
     """One step of the backward pass: the gradient ``node`` sends to each parent (None for a constant).
 
@@ -436,7 +490,10 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
             "zero_grad() on the leaves and rebuild it); to backpropagate one graph twice on purpose, "
             "pass retain_graph=True to the first backward()"
         )
-    grads = backprop(output, grad, create_graph=create_graph, on_step=on_step, order=order)
+    if create_graph or on_step is not None:
+        grads = backprop(output, grad, create_graph=create_graph, on_step=on_step, order=order)
+    else:  # the same rules on plain arrays: no Tensor per gradient
+        grads = backprop_arrays(output, seed_for(output, grad)._data, order=order)
     store_grads(grads, create_graph)
     if not (create_graph if retain_graph is None else retain_graph):
         for node in order:
@@ -448,14 +505,17 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
 def store_grads(grads, create_graph=False):
     """Add each gradient into its node's ``.grad``: all of them, or none if one ``.grad`` does not fit.
 
+    ``grads`` is what :func:`backprop` or :func:`backprop_arrays` returns.
     First-order gradients are stored as private arrays of the node's dtype;
     after ``create_graph`` they are Tensors (differentiable).
     """
-    taken = {id(node.data) for node, _ in grads.values()}
+    taken = {id(node._data) for node, _ in grads.values()}
     updates = []
     for node, gradient in grads.values():
         if not create_graph:
-            gradient = _own_array(gradient.data.astype(node.dtype, copy=False), taken)
+            if isinstance(gradient, Tensor):
+                gradient = gradient._data
+            gradient = _own_array(np.asarray(gradient).astype(node.dtype, copy=False), taken)
         if node.grad is not None:
             if np.shape(node.grad) != node.shape:
                 label = node.name or node.op or "a leaf"

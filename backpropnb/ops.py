@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import engine
 from .engine import Tensor, as_array, constant_like, make_node
 
 
@@ -58,7 +59,9 @@ class Primitive:
     float_warnings: bool = False  # may overflow or divide by zero: numpy's warning is re-issued under the op's name
 
     def __call__(self, *inputs, **params):
-        """Run the forward on Tensors and make the output node."""
+        """Run the forward on Tensors and make the output node (on plain arrays inside a rule, just the forward)."""
+        if engine._plain_arrays:  # a rule running in a first-order backward: arrays in, array out
+            return self.forward(*inputs, **params)
         arrays = [x._data for x in inputs]
         try:
             if self.float_warnings:
@@ -94,6 +97,29 @@ class Primitive:
         else:
             gradient = self.rules[index](g, out, *inputs, **out.params)
         return unbroadcast(self.name, gradient, inputs[index]._data.shape)
+
+    def vjp_arrays(self, g, out):
+        """The gradients ``out`` sends to all its inputs (None for a constant), by the same rules on plain arrays.
+
+        The first-order backward's step: ``g`` is an array and the rules see
+        the arrays of ``out`` and its inputs, so each ``g * b`` is numpy's own
+        product and nothing is recorded.
+        """
+        inputs = out.parents
+        arrays = [x._data for x in inputs]
+        grads = []
+        for index, x in enumerate(inputs):
+            if not x.requires_grad:
+                grads.append(None)
+                continue
+            if self.variadic:
+                gradient = self.rules[0](g, out._data, *arrays, index=index, **out.params)
+            else:
+                gradient = self.rules[index](g, out._data, *arrays, **out.params)
+            if np.shape(gradient) != arrays[index].shape:
+                gradient = _unbroadcast_array(self.name, gradient, arrays[index].shape)
+            grads.append(gradient)
+        return grads
 
     def write(self, names, params=None):
         """The op as a formula of its inputs' names, as the stepper prints it.
@@ -141,7 +167,7 @@ def primitive(name, forward, *rules, symbol, doc, prepare=None, export=None, met
 
     def function(*args, **kwargs):
         prepared = prepare(*args, **kwargs)
-        if isinstance(prepared, Tensor):
+        if type(prepared) is not tuple:  # the answer already (a reshape to the same shape)
             return prepared
         inputs, params = prepared
         return op(*inputs, **params)
@@ -173,6 +199,8 @@ def lift(*values):
     """
     if all(type(v) is Tensor and v._data.dtype.kind == "f" for v in values):
         return values  # the common case, kept fast: float Tensors need nothing
+    if engine._plain_arrays:
+        return values  # a rule in a first-order backward: its arrays stay arrays
     tensors = [v for v in values if isinstance(v, Tensor)]
     like = next((t for t in tensors if t.dtype.kind == "f"), tensors[0] if tensors else None)
     if like is None:
@@ -193,7 +221,7 @@ def _lift_all(*args):
 def _broadcastable(name):
     def prepare(a, b):
         a, b = lift(a, b)
-        if a._data.shape == b._data.shape:
+        if a.shape == b.shape:
             return (a, b), {}
         try:
             np.broadcast_shapes(a.shape, b.shape)
@@ -247,8 +275,24 @@ def _kept_shape(shape, axis):
 
 
 def _mask(condition, like):
-    """A boolean array as a constant of ``like``'s dtype (a local gradient of 0s and 1s)."""
-    return Tensor(condition.astype(like.dtype), requires_grad=False)
+    """A boolean array as an array of 0s and 1s in ``like``'s dtype (a local gradient; a constant)."""
+    return condition.astype(like.dtype)
+
+
+def _array(x):
+    """The numbers of ``x``: a Tensor's array, or ``x`` itself (a rule may run on Tensors or on arrays)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _unbroadcast_array(name, gradient, shape):
+    """:func:`unbroadcast` on a plain array."""
+    try:
+        return _sum_to_forward(np.asarray(gradient), shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: its rule returned a gradient of shape {np.shape(gradient)} for an "
+            f"input of shape {shape}; a gradient must have its input's shape"
+        ) from None
 
 
 def unbroadcast(name, gradient, shape):
@@ -472,7 +516,7 @@ sigmoid = primitive(
 relu = primitive(
     "relu",
     lambda a: np.maximum(a, 0),
-    lambda g, out, a: g * _mask(a.data > 0, a),  # convention: the gradient at 0 is 0
+    lambda g, out, a: g * _mask(_array(a) > 0, a),  # convention: the gradient at 0 is 0
     symbol="ReLU",
     doc="max(x, 0) elementwise; the gradient passes where x > 0 and is 0 elsewhere (0 at x = 0).\n\n"
     ">>> relu(Tensor([-1.0, 2.0])).data\narray([0., 2.])",
@@ -482,8 +526,8 @@ relu = primitive(
 maximum = primitive(
     "max",
     np.maximum,
-    lambda g, out, a, b: g * _mask(a.data >= b.data, g),  # a tie goes to the first input
-    lambda g, out, a, b: g * _mask(a.data < b.data, g),
+    lambda g, out, a, b: g * _mask(_array(a) >= _array(b), g),  # a tie goes to the first input
+    lambda g, out, a, b: g * _mask(_array(a) < _array(b), g),
     symbol="max",
     doc="""The max gate: elementwise larger of ``a`` and ``b``; it routes the gradient.
 
@@ -886,7 +930,6 @@ def _cross_entropy_forward(logits, labels):
 def _cross_entropy_rule(g, out, logits, labels):
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(labels)), labels] = 1
-    one_hot = Tensor(one_hot, requires_grad=False)
     # (softmax - one_hot) / N; at the label softmax - 1 = expm1(log_softmax), which keeps its digits there
     log_p = log_softmax(logits)
     return g * (expm1(log_p) * one_hot + softmax(logits) * (1 - one_hot)) / len(labels)
