@@ -94,15 +94,21 @@ def as_array(data, dtype=None, *, keep_integers=False):
 class Tensor:
     """One node of the graph: a numpy array plus how it was made.
 
+    A float64 scalar is kept as a Python float inside (numpy's 0-d arithmetic
+    costs more than the rest of a scalar op), but ``.data`` and ``.grad``
+    always read as numpy arrays.
+
     >>> x = tensor(3.0, name="x"); y = x * x; y.backward()
     >>> float(y.data), float(x.grad)
     (9.0, 6.0)
+    >>> type(y.data), y.data.dtype
+    (<class 'numpy.ndarray'>, dtype('float64'))
     """
 
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray + Tensor works
     __slots__ = (
         "_data",
-        "grad",
+        "_grad",
         "name",
         "op",
         "parents",
@@ -110,18 +116,17 @@ class Tensor:
         "requires_grad",
         "_backward",
         "_used",
-        "_version",
-        "_versions",
+        "_made_at",
+        "_changed_at",
         "__weakref__",
     )
 
     def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), backward=None, params=None):
         # integer and boolean tensors exist only as constants (indices, labels): no gradient flows to them
-        if type(data) is np.ndarray and data.dtype.kind == "f":
-            self._data = data  # an op's fresh result: nothing to convert
-        else:
-            self._data = as_array(data, keep_integers=not requires_grad)
-        self.grad = None
+        if type(data) is not np.ndarray or data.dtype.kind != "f":
+            data = as_array(data, keep_integers=not requires_grad)
+        self._data = _stored(data)
+        self._grad = None
         self.name = name
         self.op = op
         self.parents = tuple(parents)
@@ -129,25 +134,45 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._backward = backward  # has .vjp(upstream, node, index) -> gradient for parents[index]
         self._used = False  # True once a backward pass went through this node without retain_graph
-        self._version = 0  # counts assignments to .data; a node remembers its inputs' counts
-        self._versions = tuple(p._version for p in self.parents)
+        self._made_at = _clock  # assignments to .data are counted: one after this means the node is stale
+        self._changed_at = 0
 
     @property
     def data(self):
         """The numpy array this node holds (a 0-d array for a scalar)."""
-        return self._data
+        data = self._data
+        if type(data) is float:
+            data = self._data = np.array(data)  # kept, so that t.data is t.data and writes into it stay
+        return data
 
     @data.setter
     def data(self, value):
         # counted, so that a backward pass through a graph built on the old numbers is refused
-        self._data = as_array(value, keep_integers=not self.requires_grad)
-        self._version += 1
+        global _clock
+        self._data = _stored(as_array(value, keep_integers=not self.requires_grad))
+        _clock += 1
+        self._changed_at = _clock
+
+    @property
+    def grad(self):
+        """The gradient after ``backward()``: an array of this tensor's shape and dtype, or None.
+
+        After ``backward(create_graph=True)`` it is a Tensor (differentiable).
+        """
+        grad = self._grad
+        if type(grad) is float:
+            grad = self._grad = np.array(grad)
+        return grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
 
     # --- plain facts -------------------------------------------------
-    shape = property(lambda self: self._data.shape, doc="The shape of ``data``.")
-    ndim = property(lambda self: self._data.ndim, doc="The number of axes of ``data``.")
-    size = property(lambda self: self._data.size, doc="The number of elements of ``data``.")
-    dtype = property(lambda self: self._data.dtype, doc="The dtype of ``data``.")
+    shape = property(lambda self: () if type(self._data) is float else self._data.shape, doc="The shape of ``data``.")
+    ndim = property(lambda self: 0 if type(self._data) is float else self._data.ndim, doc="The number of axes.")
+    size = property(lambda self: 1 if type(self._data) is float else self._data.size, doc="The number of elements.")
+    dtype = property(lambda self: _FLOAT64 if type(self._data) is float else self._data.dtype, doc="The dtype.")
 
     def item(self):
         """The value of a one-element tensor as a Python float.
@@ -155,6 +180,8 @@ class Tensor:
         >>> tensor(2.5).item()
         2.5
         """
+        if type(self._data) is float:
+            return self._data
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor has an item; this one has shape {self.shape}")
         return self.data.item()
@@ -213,6 +240,23 @@ class Tensor:
     # The operators and methods are attached by backpropnb.ops.
 
 
+_FLOAT64 = np.dtype(np.float64)
+_clock = 0  # counts assignments to any Tensor's .data (see Tensor._made_at)
+
+
+def _stored(array):
+    """How a Tensor keeps its numbers: a float64 scalar as a Python float, anything else as the array.
+
+    >>> _stored(np.array(2.0)), _stored(np.float64(2.0)), _stored(np.array(2.0, np.float32))
+    (2.0, 2.0, array(2., dtype=float32))
+    """
+    if type(array) is float:
+        return array
+    if array.ndim == 0 and array.dtype == _FLOAT64:
+        return float(array)
+    return array if type(array) is np.ndarray else np.asarray(array)
+
+
 def _short(value):
     data = value.data if isinstance(value, Tensor) else value
     text = np.array2string(np.asarray(data), precision=4, threshold=6, edgeitems=2)
@@ -258,6 +302,8 @@ def constant_like(value, like):
     """
     if isinstance(value, Tensor):
         return value
+    if type(like._data) is float and (type(value) is float or type(value) is int):
+        return _node(float(value), None, (), None, {}, False)  # a number beside a float64 scalar: the fast path
     floating = like.dtype.kind == "f"
     number = isinstance(value, numbers.Number) and not isinstance(value, bool)
     if number and (floating or isinstance(value, numbers.Integral)):
@@ -275,9 +321,32 @@ def make_node(op, data, parents, backward, params=None):
     ``backward.vjp(upstream, node, index)`` must return the gradient for
     ``parents[index]`` in that parent's shape.
     """
-    if _grad_enabled and any([p.requires_grad for p in parents]):
-        return Tensor(data, op=op, parents=parents, backward=backward, params=params)
-    return Tensor(data, requires_grad=False)
+    data = _stored(data) if type(data) is not float else data
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                return _node(data, op, tuple(parents), backward, params or {}, True)
+    return _node(data, None, (), None, {}, False)
+
+
+def _node(data, op, parents, backward, params, requires_grad):
+    """A Tensor of numbers already stored (see :func:`_stored`), made without :meth:`Tensor.__init__`'s checks."""
+    node = _new_tensor(Tensor)
+    node._data = data
+    node._grad = None
+    node.name = None
+    node.op = op
+    node.parents = parents
+    node.params = params
+    node.requires_grad = requires_grad
+    node._backward = backward
+    node._used = False
+    node._made_at = _clock
+    node._changed_at = 0
+    return node
+
+
+_new_tensor = object.__new__
 
 
 # --- the backward pass ----------------------------------------------
@@ -376,20 +445,21 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None)
 
 
 def backprop_arrays(output, seed, *, order=None):
-    """First-order :func:`backprop` on plain arrays: return {id(node): (node, gradient array)}.
+    """First-order :func:`backprop` on plain arrays: return {id(node): (node, gradient)}.
 
-    Each op's own rules run on the numpy arrays themselves (see
-    ``vjp_arrays`` of the op's backward), so no Tensor is made per gradient and
-    nothing is recorded: what ``backward()`` runs. It gives the numbers
-    :func:`backprop` gives, warnings included: a step whose arithmetic over- or
-    underflows into inf or nan is redone on Tensors, where each op names itself.
+    Each op's own rules run on the numbers themselves (see ``vjp_arrays`` of
+    the op's backward): numpy arrays, or Python floats for float64 scalars. No
+    Tensor is made per gradient and nothing is recorded; this is what
+    ``backward()`` runs. It gives the numbers :func:`backprop` gives, warnings
+    included: a step whose arithmetic divides by zero, over- or underflows
+    into inf or nan is redone on Tensors, where each op names itself.
 
-    >>> x = tensor(3.0); grads = backprop_arrays(x * x, np.array(1.0))
+    >>> x = tensor(3.0); grads = backprop_arrays(x * x, 1.0)
     >>> float(grads[id(x)][1])
     6.0
     """
     global _plain_arrays
-    grads = {id(output): (output, seed)}
+    grads = {output: seed}
     previous, errors = _plain_arrays, np.geterr()
     try:
         with np.errstate(all="raise", under="ignore"):  # a floating-point problem is redone below, and named
@@ -398,19 +468,22 @@ def backprop_arrays(output, seed, *, order=None):
                 parents = node.parents
                 if not parents:
                     continue
-                _check_unchanged(node)
-                upstream = grads[id(node)][1]
+                if node._made_at != _clock:
+                    _check_unchanged(node)
+                upstream = grads[node]
                 try:
                     downstream = node._backward.vjp_arrays(upstream, node)
-                except ArithmeticError:
+                except ArithmeticError:  # ZeroDivisionError and OverflowError from floats, FloatingPointError
                     downstream = _step_on_tensors(node, upstream, errors)
                 for parent, gradient in zip(parents, downstream):
                     if gradient is not None:
-                        entry = grads.get(id(parent))
-                        grads[id(parent)] = (parent, gradient if entry is None else entry[1] + gradient)
+                        if parent in grads:
+                            grads[parent] = grads[parent] + gradient
+                        else:
+                            grads[parent] = gradient
     finally:
         _plain_arrays = previous
-    return grads
+    return {id(node): (node, gradient) for node, gradient in grads.items()}
 
 
 def _step_on_tensors(node, upstream, errors):
@@ -445,9 +518,12 @@ def chain_rule_step(node, upstream, *, check=True):
 
 def _check_unchanged(node):
     """Refuse a step whose inputs' ``.data`` was assigned after the forward pass (PyTorch's version counter)."""
-    if node._versions == tuple(p._version for p in node.parents) and node._version == 0:
+    made = node._made_at
+    if made == _clock:  # no .data was assigned anywhere since this node was made
         return
-    changed = [p for p, v in zip(node.parents, node._versions) if p._version != v] or [node]
+    changed = [p for p in node.parents if p._changed_at > made] or ([node] if node._changed_at > made else [])
+    if not changed:
+        return
     names = ", ".join(p.name or p.op or "a constant" for p in changed)
     raise ValueError(
         f"backward: {names} got new .data after {node.op} used it in the forward pass, so the "
@@ -506,28 +582,36 @@ def store_grads(grads, create_graph=False):
     """Add each gradient into its node's ``.grad``: all of them, or none if one ``.grad`` does not fit.
 
     ``grads`` is what :func:`backprop` or :func:`backprop_arrays` returns.
-    First-order gradients are stored as private arrays of the node's dtype;
+    First-order gradients are stored as private arrays of the node's dtype
+    (a float64 scalar's as a float, read back as an array);
     after ``create_graph`` they are Tensors (differentiable).
     """
     taken = {id(node._data) for node, _ in grads.values()}
     updates = []
     for node, gradient in grads.values():
-        if not create_graph:
+        if create_graph:
+            pass
+        elif type(gradient) is float and type(node._data) is float:
+            pass  # a float64 scalar's gradient: kept as the float, read as an array
+        else:
             if isinstance(gradient, Tensor):
                 gradient = gradient._data
             gradient = _own_array(np.asarray(gradient).astype(node.dtype, copy=False), taken)
-        if node.grad is not None:
-            if np.shape(node.grad) != node.shape:
+        current = node._grad
+        if current is not None:
+            if np.shape(current) != node.shape:
                 label = node.name or node.op or "a leaf"
                 raise ValueError(
-                    f"backward: {label}.grad has shape {np.shape(node.grad)} but {label} has shape "
+                    f"backward: {label}.grad has shape {np.shape(current)} but {label} has shape "
                     f"{node.shape}, so the new gradient cannot be added to it; no .grad was changed. "
                     f"Call zero_grad() on it (or set .grad = None) and run backward again"
                 )
-            gradient = node.grad + gradient
+            gradient = current + gradient
+            if not create_graph and type(node._data) is float:
+                gradient = float(gradient)
         updates.append((node, gradient))
     for node, gradient in updates:  # compute, then commit
-        node.grad = gradient
+        node._grad = gradient
 
 
 def _own_array(array, taken):

@@ -98,3 +98,73 @@ def test_plain_gradients_are_private_arrays():
     a.grad[0] = 99.0
     assert y.grad[0] == 1.0
     assert isinstance(Tensor, type)
+
+
+# --- float64 scalars are kept as Python floats inside, and never show it ---------------------------
+
+
+def test_a_scalar_reads_as_a_0d_array_and_writes_stay():
+    x = bp.tensor(2.0)
+    assert type(x.data) is np.ndarray and x.data.shape == () and x.data.dtype == np.float64
+    assert x.data is x.data
+    x.data[...] = 5.0  # a write into the array is kept
+    assert float(x.data) == 5.0 and x.shape == () and x.dtype == np.float64 and x.item() == 5.0
+    y = x * x
+    y.backward()
+    assert type(x.grad) is np.ndarray and x.grad.dtype == np.float64 and float(x.grad) == 10.0
+    x.grad[...] = 1.0  # .grad is writable and private
+    assert float(x.grad) == 1.0 and float(y.grad) == 1.0
+
+
+def test_scalar_ops_give_numpys_numbers_bit_for_bit():
+    rng = np.random.default_rng(0)
+    values = rng.normal(0, 3, 50)
+    specials = [0.0, -0.0, 1e-300, -1e300, 7.0, np.inf, np.nan]  # ties, signed zeros, extremes
+    pairs = [*zip(values, reversed(values)), *((a, b) for a in specials for b in specials)]
+    ops = {
+        "add": lambda a, b: a + b,
+        "sub": lambda a, b: a - b,
+        "mul": lambda a, b: a * b,
+        "div": lambda a, b: a / b,
+        "max": bp.maximum,
+        "neg": lambda a, b: -a,
+        "tanh": lambda a, b: a.tanh(),
+        "sigmoid": lambda a, b: a.sigmoid(),
+        "relu": lambda a, b: a.relu(),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for name, op in ops.items():
+            for a, b in pairs:
+                fast = op(bp.tensor(float(a)), bp.tensor(float(b))).data
+                arrays = op(bp.tensor([a]), bp.tensor([b])).data[0]  # the same op on 1-element arrays
+                np.testing.assert_array_equal(fast, arrays, err_msg=f"{name}({a}, {b})")
+                assert np.signbit(fast) == np.signbit(arrays) or np.isnan(fast), f"{name}({a}, {b}) sign"
+
+
+def test_scalar_division_by_zero_is_numpys_inf_with_the_named_warning():
+    with pytest.warns(RuntimeWarning, match="div: divide by zero"):
+        y = bp.tensor(1.0) / bp.tensor(0.0)
+    assert float(y.data) == np.inf
+    with pytest.warns(RuntimeWarning, match="overflow"):
+        z = bp.tensor(1e300) * bp.tensor(1e300)
+    assert float(z.data) == np.inf
+
+
+def test_assigning_data_of_a_scalar_is_counted():
+    w = bp.tensor(3.0)
+    y = w * 2.0
+    w.data = 4.0
+    with pytest.raises(ValueError, match="got new .data"):
+        y.backward()
+    w.data -= 1.0  # the in-place update of a training loop, then a fresh graph: fine
+    (w * 2.0).backward()
+    assert float(w.grad) == 2.0 and float(w.data) == 3.0
+
+
+def test_float32_scalars_stay_float32():
+    x = bp.tensor(np.float32(1.5))
+    y = x * 2 + x.tanh()
+    y.backward()
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32
+    assert float(x.grad) == pytest.approx(2 + 1 - np.tanh(1.5) ** 2, rel=1e-6)
