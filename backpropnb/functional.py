@@ -13,7 +13,7 @@ import numbers
 
 import numpy as np
 
-from .engine import Tensor, as_array, backprop, tensor
+from .engine import Tensor, as_array, backprop, backprop_arrays, tensor
 from .ops import stack
 
 
@@ -60,11 +60,20 @@ def _vjp(f, args, nums):
             raise ValueError(
                 f"vjp: the vector has shape {seed.shape} but f's output has shape {y.shape}; pass one of shape {y.shape}"
             )
-        grads = backprop(y, seed, create_graph=differentiable) if y.requires_grad else {}
+        if not y.requires_grad:
+            grads = {}
+        elif differentiable:
+            grads = {node: g for node, g in backprop(y, seed, create_graph=True).values()}
+        else:  # numbers out: the first-order pass on plain arrays
+            grads = backprop_arrays(y, seed._data)
         out = []
         for x in variables:
-            g = grads[id(x)][1] if id(x) in grads else Tensor(np.zeros_like(x.data), requires_grad=False)
-            out.append(g if differentiable else np.array(g.data))
+            if x not in grads:
+                out.append(
+                    Tensor(np.zeros_like(x.data), requires_grad=False) if differentiable else np.zeros_like(x.data)
+                )
+            else:
+                out.append(grads[x] if differentiable else np.array(grads[x]))
         return tuple(out)
 
     return (y if differentiable else np.array(y.data)), vjp_fn, differentiable

@@ -27,6 +27,7 @@ tests/test_engine_properties.py (a test fails until you do).
 from __future__ import annotations
 
 import numbers
+import operator
 import os
 import sys
 import warnings
@@ -35,7 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .engine import Tensor, as_array, constant_like, make_node
+from . import engine
+from .engine import Tensor, _stored, as_array, constant_like, make_node
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,10 +58,22 @@ class Primitive:
     formula: str | None = None
     variadic: bool = False
     float_warnings: bool = False  # may overflow or divide by zero: numpy's warning is re-issued under the op's name
+    scalar: Callable | None = None  # the same forward on Python floats (float64 scalars), number for number
 
     def __call__(self, *inputs, **params):
-        """Run the forward on Tensors and make the output node."""
+        """Run the forward on Tensors and make the output node (on plain arrays inside a rule, just the forward)."""
+        if engine._plain_arrays:  # a rule running in a first-order backward: arrays in, array out
+            return self.forward(*inputs, **params)
         arrays = [x._data for x in inputs]
+        if float in map(type, arrays):
+            if self.scalar is not None and _all_floats(arrays):
+                try:
+                    data = self.scalar(*arrays, **params)
+                except ArithmeticError:  # 1.0 / 0.0: numpy's answer (inf) and its warning, below
+                    data = None
+                if data is not None and data - data == 0.0:  # finite: else numpy's answer and warnings, below
+                    return make_node(self.name, data, inputs, self, params)
+            arrays = [np.array(a) if type(a) is float else a for a in arrays]
         try:
             if self.float_warnings:
                 data = self._forward_naming_warnings(arrays, params)
@@ -93,7 +107,88 @@ class Primitive:
             gradient = self.rules[0](g, out, *inputs, index=index, **out.params)
         else:
             gradient = self.rules[index](g, out, *inputs, **out.params)
-        return unbroadcast(self.name, gradient, inputs[index]._data.shape)
+        return unbroadcast(self.name, gradient, inputs[index].shape)
+
+    def on_floats(self, args):
+        """The output node of the op on float64 scalars (Tensors holding floats, or Python numbers), or None.
+
+        The fast path for a graph of scalars: the ``scalar`` forward gives
+        numpy's number, with no array made. None (so the caller takes the
+        general path) if an argument is anything else, or if the result is not
+        finite: numpy's answer and warning then come from the general path.
+        """
+        values, numbers = [], False
+        for a in args:
+            kind = type(a)
+            if kind is Tensor:
+                value = a._data
+                if type(value) is not float:
+                    return None
+            elif kind is float or kind is int:
+                if kind is int and not -(2**53) <= a <= 2**53:
+                    return None  # a big integer: the general path rounds it as numpy does
+                value, numbers = float(a), True
+            else:
+                return None
+            values.append(value)
+        try:
+            data = self.scalar(*values)
+        except ArithmeticError:
+            return None
+        if data - data != 0.0:
+            return None
+        if numbers:  # a number beside float64 scalars is a float64 constant (the promotion rule)
+            args = tuple(
+                a if type(a) is Tensor else engine._node(v, None, (), None, {}, False) for a, v in zip(args, values)
+            )
+            if not any(type(a) is Tensor for a in args):
+                return None
+        if engine._grad_enabled:
+            for a in args:
+                if a.requires_grad:
+                    return engine._node(data, self.name, args, self, {}, True)
+        return engine._node(data, None, (), None, {}, False)
+
+    def vjp_arrays(self, g, out):
+        """The gradients ``out`` sends to all its inputs (None for a constant), by the same rules on plain numbers.
+
+        The first-order backward's step: ``g`` and the numbers the rules see
+        are numpy arrays (or Python floats, for an op with a ``scalar``
+        forward whose inputs are float64 scalars), so each ``g * b`` is a
+        plain product and nothing is recorded.
+        """
+        inputs = out.parents
+        if self.scalar is not None and type(g) is float:  # float64 scalars all through: rules on Python floats
+            arrays = [x._data for x in inputs]
+            if _all_floats(arrays):
+                value = out._data
+                return [
+                    _finite_float(self.name, rule(g, value, *arrays)) if x.requires_grad else None
+                    for rule, x in zip(self.rules, inputs)
+                ]
+        arrays = [x._data for x in inputs]
+        value = out._data
+        if self.scalar is None or not _all_floats(arrays):  # the rules may ask for .shape or .ndim: give them arrays
+            arrays = [np.array(a) if type(a) is float else a for a in arrays]
+            if type(value) is float:
+                value = np.array(value)
+        if type(g) is float:
+            g = np.array(g)
+        grads = []
+        for index, x in enumerate(inputs):
+            if not x.requires_grad:
+                grads.append(None)
+                continue
+            if self.variadic:
+                gradient = self.rules[0](g, value, *arrays, index=index, **out.params)
+            else:
+                gradient = self.rules[index](g, value, *arrays, **out.params)
+            if np.shape(gradient) != np.shape(arrays[index]):
+                gradient = _unbroadcast_array(self.name, gradient, np.shape(arrays[index]))
+            if type(gradient) is not np.ndarray or gradient.ndim == 0:
+                gradient = _stored(gradient)  # a float64 scalar's gradient as a float
+            grads.append(gradient)
+        return grads
 
     def write(self, names, params=None):
         """The op as a formula of its inputs' names, as the stepper prints it.
@@ -116,6 +211,23 @@ def _caller_level():
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _finite_float(name, gradient):
+    """A scalar rule's result as a finite float; inf or nan is redone on Tensors (where numpy warns, named)."""
+    if type(gradient) is not float:
+        gradient = _stored(gradient)  # a 0-d array from a rule's own op: back to a float
+    if gradient - gradient != 0.0:
+        raise FloatingPointError(f"{name}: inf or nan")
+    return gradient
+
+
+def _all_floats(values):
+    """True if every value is a Python float (a loop: all() over a generator costs more for two values)."""
+    for v in values:  # noqa: SIM110
+        if type(v) is not float:
+            return False
+    return True
 
 
 REGISTRY: dict[str, Primitive] = {}
@@ -141,10 +253,20 @@ def primitive(name, forward, *rules, symbol, doc, prepare=None, export=None, met
 
     def function(*args, **kwargs):
         prepared = prepare(*args, **kwargs)
-        if isinstance(prepared, Tensor):
+        if type(prepared) is not tuple:  # the answer already (a reshape to the same shape)
             return prepared
         inputs, params = prepared
         return op(*inputs, **params)
+
+    if op.scalar is not None:  # a float64 scalar op: tried on Python floats first
+        general = function
+
+        def function(*args, **kwargs):
+            if not kwargs and not engine._plain_arrays:
+                node = op.on_floats(args)
+                if node is not None:
+                    return node
+            return general(*args, **kwargs)
 
     function.__name__ = function.__qualname__ = export or name
     function.__doc__ = doc
@@ -171,8 +293,13 @@ def lift(*values):
     >>> [t.dtype for t in lift(Tensor(np.ones(2, np.float32)), 2.0)]
     [dtype('float32'), dtype('float32')]
     """
-    if all(type(v) is Tensor and v._data.dtype.kind == "f" for v in values):
-        return values  # the common case, kept fast: float Tensors need nothing
+    for v in values:  # the common case, kept fast: float Tensors need nothing
+        if type(v) is not Tensor or (type(v._data) is not float and v._data.dtype.kind != "f"):
+            break
+    else:
+        return values
+    if engine._plain_arrays:
+        return values  # a rule in a first-order backward: its arrays stay arrays
     tensors = [v for v in values if isinstance(v, Tensor)]
     like = next((t for t in tensors if t.dtype.kind == "f"), tensors[0] if tensors else None)
     if like is None:
@@ -193,15 +320,15 @@ def _lift_all(*args):
 def _broadcastable(name):
     def prepare(a, b):
         a, b = lift(a, b)
-        if a._data.shape == b._data.shape:
+        a_shape, b_shape = a.shape, b.shape
+        if a_shape == b_shape:
             return (a, b), {}
-        try:
-            np.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise ValueError(
-                f"{name}: cannot broadcast shapes {a.shape} and {b.shape}; compared from the "
-                f"right, each pair of axes must be equal or 1. Reshape one operand so they line up."
-            ) from None
+        for m, n in zip(reversed(a_shape), reversed(b_shape)):  # numpy's rule, without np.broadcast_shapes' cost
+            if m != n and m != 1 and n != 1:
+                raise ValueError(
+                    f"{name}: cannot broadcast shapes {a_shape} and {b_shape}; compared from the "
+                    f"right, each pair of axes must be equal or 1. Reshape one operand so they line up."
+                )
         return (a, b), {}
 
     return prepare
@@ -246,14 +373,34 @@ def _kept_shape(shape, axis):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _mask(condition, like):
-    """A boolean array as a constant of ``like``'s dtype (a local gradient of 0s and 1s)."""
-    return Tensor(condition.astype(like.dtype), requires_grad=False)
+def _mask(condition):
+    """A comparison's booleans as a local gradient of 0s and 1s: ``g * _mask(...)`` keeps ``g``'s dtype.
+
+    Booleans multiply as 0 and 1 (numpy casts them inside the product, and a
+    Tensor lifts them to its own dtype), so no float mask is made.
+    """
+    return condition
+
+
+def _array(x):
+    """The numbers of ``x``: a Tensor's array, or ``x`` itself (a rule may run on Tensors or on arrays)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _unbroadcast_array(name, gradient, shape):
+    """:func:`unbroadcast` on a plain array."""
+    try:
+        return _sum_to_forward(np.asarray(gradient), shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: its rule returned a gradient of shape {np.shape(gradient)} for an "
+            f"input of shape {shape}; a gradient must have its input's shape"
+        ) from None
 
 
 def unbroadcast(name, gradient, shape):
     """``gradient`` summed back to ``shape`` (the adjoint of broadcasting); shape mismatches are the rule's fault."""
-    if gradient._data.shape == shape:
+    if gradient.shape == shape:
         return gradient
     try:
         return sum_to(gradient, shape=shape)
@@ -313,6 +460,7 @@ add = primitive(
     prepare=_broadcastable("add"),
     export="add",
     operators=("__add__", "__radd__"),
+    scalar=operator.add,
 )
 subtract = primitive(
     "sub",
@@ -326,6 +474,7 @@ subtract = primitive(
     prepare=_broadcastable("sub"),
     export="subtract",
     operators=("__sub__", "__rsub__"),
+    scalar=operator.sub,
 )
 multiply = primitive(
     "mul",
@@ -339,6 +488,7 @@ multiply = primitive(
     prepare=_broadcastable("mul"),
     export="multiply",
     operators=("__mul__", "__rmul__"),
+    scalar=operator.mul,
 )
 divide = primitive(
     "div",
@@ -352,6 +502,7 @@ divide = primitive(
     export="divide",
     operators=("__truediv__", "__rtruediv__"),
     float_warnings=True,
+    scalar=operator.truediv,
 )
 negative = primitive(
     "neg",
@@ -362,13 +513,14 @@ negative = primitive(
     doc="``-a``: the gradient changes sign.\n\n>>> float(negative(Tensor(2.0)).data)\n-2.0",
     export="negative",
     operators=("__neg__",),
+    scalar=operator.neg,
 )
 
 
 def _pow_rule(g, out, a, exponent):
     if exponent == 0:
         return g * 0
-    return g * (exponent * a ** (exponent - 1))
+    return g * (exponent * power(a, exponent - 1))
 
 
 def _pow_prepare(a, exponent):
@@ -382,7 +534,7 @@ def _pow_prepare(a, exponent):
 
 power = primitive(
     "pow",
-    lambda a, exponent: np.power(a, a.dtype.type(exponent)),
+    lambda a, exponent: np.power(a, np.result_type(a).type(exponent)),
     _pow_rule,
     symbol="x^n",
     formula="{0}^{exponent}",
@@ -450,6 +602,7 @@ tanh = primitive(
     doc="Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0",
     export="tanh",
     method="tanh",
+    scalar=lambda a: float(np.tanh(a)),
 )
 
 
@@ -468,22 +621,24 @@ sigmoid = primitive(
     ">>> round(float(sigmoid(Tensor(1.0)).data), 4)\n0.7311",
     export="sigmoid",
     method="sigmoid",
+    scalar=lambda a: float(_sigmoid_forward(a)),
 )
 relu = primitive(
     "relu",
     lambda a: np.maximum(a, 0),
-    lambda g, out, a: g * _mask(a.data > 0, a),  # convention: the gradient at 0 is 0
+    lambda g, out, a: g * _mask(_array(a) > 0),  # convention: the gradient at 0 is 0
     symbol="ReLU",
     doc="max(x, 0) elementwise; the gradient passes where x > 0 and is 0 elsewhere (0 at x = 0).\n\n"
     ">>> relu(Tensor([-1.0, 2.0])).data\narray([0., 2.])",
     export="relu",
     method="relu",
+    scalar=lambda a: a if a > 0 or a != a else 0.0,  # as np.maximum(a, 0): nan passes, -0.0 gives 0.0
 )
 maximum = primitive(
     "max",
     np.maximum,
-    lambda g, out, a, b: g * _mask(a.data >= b.data, g),  # a tie goes to the first input
-    lambda g, out, a, b: g * _mask(a.data < b.data, g),
+    lambda g, out, a, b: g * _mask(_array(a) >= _array(b)),  # a tie goes to the first input
+    lambda g, out, a, b: g * _mask(_array(a) < _array(b)),
     symbol="max",
     doc="""The max gate: elementwise larger of ``a`` and ``b``; it routes the gradient.
 
@@ -497,6 +652,7 @@ maximum = primitive(
     prepare=_broadcastable("max"),
     export="maximum",
     method="maximum",
+    scalar=lambda a, b: a if a > b or a != a else b,  # as np.maximum: b at a tie (signed zeros), nan passes
 )
 
 
@@ -886,7 +1042,6 @@ def _cross_entropy_forward(logits, labels):
 def _cross_entropy_rule(g, out, logits, labels):
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(labels)), labels] = 1
-    one_hot = Tensor(one_hot, requires_grad=False)
     # (softmax - one_hot) / N; at the label softmax - 1 = expm1(log_softmax), which keeps its digits there
     log_p = log_softmax(logits)
     return g * (expm1(log_p) * one_hot + softmax(logits) * (1 - one_hot)) / len(labels)
