@@ -836,14 +836,23 @@ def memory_breakdown(params, inputs, labels):
     size = lambda a: 0 if a is None else np.asarray(a).nbytes
     inner = [n for n in nodes.values() if n.parents]
     leaves = [n for n in nodes.values() if not n.parents and n.requires_grad]
-    print("  after the step, while the graph is alive:")
-    for label, nbytes in (
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    held = (
         ("forward values of the intermediate nodes (.data)", sum(size(n.data) for n in inner)),
         ("gradients of the intermediate nodes (.grad)", sum(size(n.grad) for n in inner)),
         ("gradients of the parameters (.grad)", sum(size(n.grad) for n in leaves)),
-    ):
+    )
+    read_copies = tracemalloc.get_traced_memory()[0] - before  # an engine may copy a shared .grad when read
+    tracemalloc.stop()
+    print("  after the step, while the graph is alive:")
+    for label, nbytes in held:
         print(f"    {nbytes / MiB:6.2f} MiB  {label}")
         record("memory", f"after: {label}", nbytes / MiB)
+    if read_copies > 0.05 * MiB:
+        print(f"    (reading those .data and .grad allocated {read_copies / MiB:.2f} MiB: arrays that nodes shared")
+        print("     are copied when first read, so these figures count each such copy too)")
+        record("memory", "after: allocated by reading .grad", read_copies / MiB)
     for p in params:
         p.zero_grad()
 
