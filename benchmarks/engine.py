@@ -77,31 +77,35 @@ def record(section, key, value):
 # --- timing -------------------------------------------------------------
 
 
+def untimed_setup(prepare):
+    """Mark a run whose call prepares untimed (e.g. builds a graph) and returns the function to time."""
+    prepare.untimed_setup = True
+    return prepare
+
+
 def side_by_side(runs, repeat, *, gc_enabled=True):
     """Median seconds of each run, interleaved: every repetition runs each contender once.
 
-    ``runs`` maps a name to a zero-argument function; if it returns a function, that is
-    what gets timed (the outer call prepares untimed, e.g. builds a graph for a backward).
-    Whatever the timed call returns is kept alive until the clock has stopped, so freeing
-    a graph is never timed; before each run the garbage collector runs (untimed), then is
-    switched on or off as asked.
+    ``runs`` maps a name to a zero-argument function, timed as it is, or marked with
+    :func:`untimed_setup`. Whatever the timed call returns is kept alive until the clock
+    has stopped, so freeing a graph is never timed; before each run the garbage collector
+    runs (untimed), then is switched on or off as asked.
     """
     times = {name: [] for name in runs}
     for i in range(repeat + 1):  # the first round warms up and is not counted
         for name, run in runs.items():
-            prepared = run()
-            timed = prepared if callable(prepared) else None
+            timed = run() if getattr(run, "untimed_setup", False) else run
             kept = None
             gc.collect()
             if not gc_enabled:
                 gc.disable()
             try:
                 start = time.perf_counter()
-                kept = timed() if timed is not None else run()
+                kept = timed()
                 elapsed = time.perf_counter() - start
             finally:
                 gc.enable()
-            del kept, prepared
+            del kept, timed
             if i:
                 times[name].append(elapsed)
     gc.collect()
@@ -216,6 +220,7 @@ def bench_scalar(repeat):
         loss.backward()
         return loss
 
+    @untimed_setup
     def bp_backward():  # builds the graph untimed; the returned function is timed
         for p in params:
             p.zero_grad()
@@ -242,6 +247,7 @@ def bench_scalar(repeat):
             loss.backward()
             return loss
 
+        @untimed_setup
         def mg_backward():
             theirs.zero_grad()
             loss = demo_loss(theirs, points, labels, mg_engine.Value)
