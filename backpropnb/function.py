@@ -105,6 +105,13 @@ class _GateBackward:
             self.upstream, self.grads = upstream, self.gate._checked_backward(self.ctx, upstream.data, out.parents)
         return Tensor(np.array(self.grads[index]), requires_grad=False)  # a copy: .grad is never the gate's array
 
+    def jvp(self, tangents, out, inputs, params):
+        raise ValueError(
+            f"{self.gate.__name__}: a custom Function has a backward (reverse mode) but no forward-mode rule, so "
+            f"jvp and hvp cannot push a tangent through it; write the gate with backpropnb's operations instead "
+            f"(every op has a JVP rule), or use reverse mode only (grad, vjp, jacobian)"
+        )
+
 
 def _unbroadcast(name, gradient, shape):
     """A gradient returned in a broadcast shape, summed back to its input's shape."""

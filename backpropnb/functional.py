@@ -1,6 +1,9 @@
-"""Functional transforms in the style of JAX: grad, vjp, jacobian, hvp, hessian, gradcheck.
+"""Functional transforms in the style of JAX: grad, vjp, jvp, jacobian, hvp, hessian, gradcheck.
 
-All of them are thin wrappers over one vector-Jacobian product. ``f`` receives
+All but jvp are thin wrappers over one vector-Jacobian product (reverse mode,
+multiplying the Jacobian from the left); jvp is forward mode, a
+Jacobian-vector product J v pushed along with the values (multiplying from
+the right), and hvp is jvp of the gradient. ``f`` receives
 Tensors. Called with numpy arrays or numbers, a transform returns numpy
 arrays; called with Tensors it returns Tensors that are themselves
 differentiable, so transforms compose: ``grad(grad(f))(x)`` is the second
@@ -13,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from .engine import Tensor, as_array, backprop, tensor
+from .engine import Tensor, as_array, backprop, forward_trace, tensor
 from .ops import stack
 
 
@@ -81,6 +84,58 @@ def vjp(f, *xs):
     return y, vjp_fn
 
 
+def jvp(f, primals, tangents):
+    """Evaluate ``y = f(*primals)`` and its change ``J v`` in the direction ``tangents``; return ``(y, J v)``.
+
+    Forward mode, as JAX's ``jvp``: each input carries a tangent (the
+    direction it moves in) and every op pushes the tangent of its output
+    along with its value, by the op's JVP rule. J is never built: one jvp
+    costs a small multiple of one evaluation of f, and gives the Jacobian
+    times a vector from the right (vjp multiplies from the left). With
+    several arguments ``J v`` is the sum of each argument's J_i v_i.
+
+    >>> y, y_dot = jvp(lambda x: x * x, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    >>> y, y_dot
+    (array([1., 4.]), array([2., 0.]))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            f"jvp: primals and tangents must be tuples (one entry per argument of f), got "
+            f"{type(primals).__name__} and {type(tangents).__name__}; for one argument write jvp(f, (x,), (v,))"
+        )
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); give one tangent per argument")
+    # Tensors in, Tensors out (differentiable), as for vjp; numbers and arrays in, arrays out
+    differentiable = any(isinstance(a, Tensor) for a in (*primals, *tangents))
+    inputs = [x if isinstance(x, Tensor) else Tensor(np.array(as_array(x)), requires_grad=False) for x in primals]
+    directions = []
+    for k, (x, v) in enumerate(zip(inputs, tangents)):
+        v = v if isinstance(v, Tensor) else Tensor(np.array(as_array(v, x.dtype)), requires_grad=False)
+        if v.shape != x.shape:
+            raise ValueError(
+                f"jvp: the tangent for argument {k} has shape {v.shape} but the argument has shape {x.shape}; "
+                f"pass a tangent of shape {x.shape}"
+            )
+        directions.append(v)
+    with forward_trace(record=differentiable) as trace:
+        for x, v in zip(inputs, directions):
+            trace.attach(x, v)
+        y = f(*inputs)
+    if isinstance(y, (tuple, list)):
+        raise TypeError(
+            f"jvp: f returned a {type(y).__name__} of {len(y)} outputs, but jvp needs one Tensor; "
+            f"return bp.stack([...]) of the outputs, or call jvp once per output"
+        )
+    if not isinstance(y, Tensor):
+        y = Tensor(y, requires_grad=False)
+    y_dot = trace.tangent(y)
+    if y_dot is None:  # f does not depend on its inputs: it does not move
+        y_dot = Tensor(np.zeros_like(y.data), requires_grad=False)
+    if differentiable:
+        return y, y_dot
+    return np.array(y.data), np.array(y_dot.data)
+
+
 def grad(f, argnums=0):
     """The gradient of a scalar-valued ``f`` with respect to argument(s) ``argnums``.
 
@@ -146,9 +201,13 @@ def hessian(f):
 
 
 def hvp(f):
-    """Hessian-vector product H(x) v by reverse over reverse: backpropagate through grad(f)(x) . v.
+    """Hessian-vector product H(x) v, forward over reverse: the jvp of the gradient, ``jvp(grad(f), (x,), (v,))``.
 
-    H is never built; the cost is a small multiple of one gradient.
+    x carries the tangent v while f and then its backward pass run; the
+    backward pass is made of ops too, so the gradient comes out with its own
+    tangent, and that is H v (H is symmetric). H is never built; the cost is
+    about two gradients. It equals backpropagating through grad(f)(x) · v
+    (reverse over reverse, notebook 05), up to rounding.
 
     >>> hvp(lambda v: (v ** 3).sum())(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
@@ -159,9 +218,24 @@ def hvp(f):
         v_shape = np.shape(v.data if isinstance(v, Tensor) else v)
         if v_shape != x_shape:
             raise ValueError(f"hvp: the direction v has shape {v_shape} but x has shape {x_shape}; they must match")
-        if isinstance(v, Tensor) and not isinstance(x, Tensor):
-            x = tensor(x)  # a differentiable v asks for a differentiable answer
-        return grad(lambda x_: (grad(f)(x_) * v).sum())(x)
+        differentiable = isinstance(x, Tensor) or isinstance(v, Tensor)  # Tensors in: a differentiable answer
+        x = _as_input(x)
+        v = v if isinstance(v, Tensor) else Tensor(np.array(as_array(v, x.dtype)), requires_grad=False)
+        with forward_trace(record=differentiable) as trace:
+            trace.attach(x, v)
+            y = f(x)
+            if not isinstance(y, Tensor):
+                y = Tensor(y, requires_grad=False)
+            if y.ndim != 0:
+                raise ValueError(f"hvp: f must return a scalar (0-d) but returned shape {y.shape}; reduce it (e.g. .sum())")
+            # the backward pass runs its rules as engine ops on Tensors (not a plain-array fast path), so that
+            # each of them pushes a tangent too: engine._jvp_trace is set here, which keeps any plain path aside
+            grads = backprop(y, create_graph=differentiable) if y.requires_grad else {}
+            gradient = grads[id(x)][1] if id(x) in grads else None
+            hv = None if gradient is None else trace.tangent(gradient)
+        if hv is None:  # the gradient does not move with x (f is linear or constant in x)
+            hv = Tensor(np.zeros_like(x.data), requires_grad=False)
+        return hv if differentiable else np.array(hv.data)
 
     return product
 
