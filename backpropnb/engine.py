@@ -482,7 +482,7 @@ def _accumulate(grads, node, gradient):
     entry = grads.get(id(node))
     if entry is None:
         grads[id(node)] = (node, gradient)
-    elif _grad_enabled or _jvp_trace is not None:  # recorded (create_graph), or forward mode (the sum carries a tangent)
+    elif _grad_enabled or _jvp_trace is not None:  # recorded (create_graph), or forward mode (carries a tangent)
         grads[id(node)] = (node, entry[1] + gradient)
     else:  # first order: plain numbers, no graph to record
         grads[id(node)] = (node, Tensor(entry[1]._data + gradient._data, requires_grad=False))

@@ -227,7 +227,9 @@ def hvp(f):
             if not isinstance(y, Tensor):
                 y = Tensor(y, requires_grad=False)
             if y.ndim != 0:
-                raise ValueError(f"hvp: f must return a scalar (0-d) but returned shape {y.shape}; reduce it (e.g. .sum())")
+                raise ValueError(
+                    f"hvp: f must return a scalar (0-d) but returned shape {y.shape}; reduce it (e.g. .sum())"
+                )
             # the backward pass runs its rules as engine ops on Tensors (not a plain-array fast path), so that
             # each of them pushes a tangent too: engine._jvp_trace is set here, which keeps any plain path aside
             grads = backprop(y, create_graph=differentiable) if y.requires_grad else {}

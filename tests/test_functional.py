@@ -1,4 +1,4 @@
-"""The functional transforms: grad, vjp, jacobian, hvp, hessian, gradcheck."""
+"""The functional transforms: grad, vjp, jvp, jacobian, hvp, hessian, gradcheck."""
 
 import numpy as np
 import pytest
@@ -118,6 +118,81 @@ def test_hvp_with_a_tensor_direction_is_differentiable_in_it():
     close(hv, [6.0, 36.0])
     hv.sum().backward()
     close(v.grad, [6.0, 18.0])
+
+
+def test_jvp_multiplies_the_jacobian_from_the_right():
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((3, 4))
+    f = lambda x: (tensor(W, requires_grad=False) @ x).tanh()
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+    y, y_dot = bp.jvp(f, (x,), (v,))
+    close(y, np.tanh(W @ x))
+    close(y_dot, (1 - np.tanh(W @ x) ** 2) * (W @ v))
+    close(y_dot, bp.jacobian(f)(x) @ v)
+    # several arguments: the tangents' effects add up
+    a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    _, y_dot = bp.jvp(lambda a, b: a * b, (a, b), (np.array([1.0, 0.0]), np.array([0.0, 1.0])))
+    close(y_dot, [3.0, 2.0])
+    # a function that ignores its input does not move
+    _, y_dot = bp.jvp(lambda x: tensor(2.0) * 3, (1.0,), (1.0,))
+    close(y_dot, 0.0)
+
+
+def test_jvp_keeps_float32_and_numbers_become_float64():
+    x = np.array([1.0, 2.0], np.float32)
+    y, y_dot = bp.jvp(lambda t: t * t, (x,), (np.ones(2),))
+    assert y.dtype == y_dot.dtype == np.float32
+    y, y_dot = bp.jvp(lambda t: t**3, (2,), (1,))
+    assert y_dot.dtype == np.float64 and float(y_dot) == 12.0
+
+
+def test_jvp_of_tensors_is_differentiable_and_nests():
+    f = lambda x: (x**3).sum()
+    x = tensor([1.0, -2.0])
+    v = tensor([1.0, 1.0], requires_grad=False)
+    y, y_dot = bp.jvp(f, (x,), (v,))  # sum 3 x² v
+    assert isinstance(y_dot, bp.Tensor)
+    close(y_dot, 15.0)
+    y_dot.backward()
+    close(x.grad, [6.0, -12.0])  # d/dx of sum 3 x² v = 6 x v
+    # forward over forward: u^T H v
+    u = np.array([2.0, 0.5])
+    inner = lambda z: bp.jvp(f, (z,), (v,))[1]
+    _, second = bp.jvp(inner, (np.array([1.0, -2.0]),), (u,))
+    close(second, u @ np.diag(6 * np.array([1.0, -2.0])) @ v.data)
+
+
+def test_hvp_is_jvp_of_grad_and_zero_where_the_gradient_does_not_move():
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((3, 3))
+    f = lambda x: ((tensor(A, requires_grad=False) @ x).sigmoid() ** 2).sum()
+    x, v = rng.standard_normal(3), rng.standard_normal(3)
+    close(bp.hvp(f)(x, v), bp.jvp(bp.grad(f), (tensor(x),), (v,))[1])
+    close(bp.hvp(f)(x, v), bp.hessian(f)(x) @ v)
+    close(bp.hvp(lambda x: (x * 2.0).sum())(x, v), np.zeros(3))  # linear: H = 0
+    close(bp.hvp(lambda x: tensor(1.0) * 1)(x, v), np.zeros(3))  # constant
+
+
+def test_hvp_keeps_the_tensor_path_while_forward_mode_runs():
+    """hvp's backward pass must run its rules as engine ops, so that each pushes a tangent."""
+    from backpropnb import engine
+
+    seen = []
+    original = engine.backprop
+
+    def spy(*args, **kwargs):
+        seen.append(engine._jvp_trace is not None)
+        return original(*args, **kwargs)
+
+    import backpropnb.functional as functional
+
+    functional.backprop, saved = spy, functional.backprop
+    try:
+        close(bp.hvp(lambda x: (x**3).sum())(np.array([1.0, 2.0]), np.array([1.0, 1.0])), [6.0, 12.0])
+    finally:
+        functional.backprop = saved
+    assert seen == [True]
+    assert engine._jvp_trace is None  # the trace ends with the call
 
 
 def test_gradcheck_reports_the_worst_relative_error():
