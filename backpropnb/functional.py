@@ -220,7 +220,7 @@ def hvp(f):
             raise ValueError(f"hvp: the direction v has shape {v_shape} but x has shape {x_shape}; they must match")
         differentiable = isinstance(x, Tensor) or isinstance(v, Tensor)  # Tensors in: a differentiable answer
         x = _as_input(x)
-        v = v if isinstance(v, Tensor) else Tensor(np.array(as_array(v, x.dtype)), requires_grad=False)
+        v = v if isinstance(v, Tensor) else Tensor(as_array(v, x.dtype), requires_grad=False)  # read, never written
         with forward_trace(record=differentiable) as trace:
             trace.attach(x, v)
             y = f(x)

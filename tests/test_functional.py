@@ -227,3 +227,24 @@ def test_transforms_keep_the_dtype(dtype):
     assert bp.grad(f)(x).dtype == dtype
     assert bp.jacobian(bp.sigmoid)(x).dtype == dtype
     assert bp.hessian(f)(x).dtype == dtype
+
+
+def test_hvp_where_a_summed_gradient_is_passed_on_by_an_add_gate():
+    """A node used twice gets a sum of gradients; an add gate then hands that same sum to both of its inputs,
+    which get more gradients of their own: none of them may change the others' numbers (forward mode adds
+    gradient sums in place)."""
+
+    def f(x):
+        p = x**2
+        c = p * 2.0
+        q = x.tanh()
+        n = q + (p + c)  # n is used twice: its gradient is a sum, handed on unchanged to q, p + c, p and c
+        return (n * n).sum() + n.sum()  # c then sends p more: p's sum must not be the one q still reads
+
+    x, v = np.array([0.3, -0.7, 1.1]), np.array([1.0, -2.0, 0.5])
+    double_backprop = bp.grad(lambda z: (bp.grad(f)(z) * v).sum())(x)
+    close(bp.hvp(f)(x, v), double_backprop)
+    close(bp.hvp(f)(x, v), bp.hessian(f)(x) @ v)
+    # a flat vector read in slices: each slice's gradient is scattered back and the sums add up in place
+    g = lambda z: (z[:2] ** 3).sum() + (z[1:] * z[:2]).sum() + (z[::2].tanh() ** 2).sum() + (z**2).sum()
+    close(bp.hvp(g)(x, v), bp.hessian(g)(x) @ v)
