@@ -294,12 +294,11 @@ class ForwardTrace:
     was active when this one started (forward over forward).
     """
 
-    __slots__ = ("tangents", "record", "outer", "_sums")
+    __slots__ = ("tangents", "record", "outer")
 
     def __init__(self, record=False, outer=None):
         self.tangents = {}  # id(tensor) -> (tensor, tangent); holding the tensor keeps its id unique
         self.record, self.outer = record, outer
-        self._sums = {}  # id of a gradient sum accumulate() made -> the node it sums for (added to in place)
 
     def tangent(self, value):
         """The tangent of ``value`` (a Tensor), or None where it is 0 (a constant)."""
@@ -309,34 +308,6 @@ class ForwardTrace:
     def attach(self, value, tangent):
         """Give ``value`` a tangent: the direction in which it moves."""
         self.tangents[id(value)] = (value, tangent)
-
-    def accumulate(self, node, total, gradient):
-        """``total + gradient``, the gradients ``node`` gets, for a first-order backward pass, with its tangent.
-
-        The same numbers as an engine ``add``; but the first sum is a fresh
-        array that later gradients are added into in place, with its tangent
-        likewise (a flat parameter vector gathers one full-size gradient per
-        slice: this halves the memory traffic of adding them up).
-        """
-        t_total, t_gradient = self.tangent(total), self.tangent(gradient)
-        # in place only into a sum made for this node: once passed on (an add gate hands its upstream gradient
-        # to both inputs) it belongs to others too
-        if self._sums.get(id(total)) is not node or total.dtype != np.result_type(total.dtype, gradient.dtype):
-            total_tangent = _plus(t_total, t_gradient)
-            total = Tensor(total._data + gradient._data, requires_grad=False)
-            self._sums[id(total)] = node
-            if total_tangent is not None:
-                self.attach(total, Tensor(total_tangent, requires_grad=False))
-            else:
-                self.tangents[id(total)] = (total, None)  # keeps ``total`` alive, so its id stays its own
-            return total
-        total._data += gradient._data
-        if t_gradient is not None:
-            if t_total is None:
-                self.attach(total, Tensor(np.array(t_gradient._data, dtype=total.dtype), requires_grad=False))
-            else:
-                t_total._data += t_gradient._data
-        return total
 
 
 @contextlib.contextmanager
@@ -362,11 +333,21 @@ def forward_trace(record=False):
         _jvp_trace = trace.outer
 
 
-def _plus(a, b):
-    """The sum of two tangents as a fresh array (None is 0)."""
-    if a is None:
-        return None if b is None else np.array(b._data)
-    return np.array(a._data) if b is None else a._data + b._data
+def carry_tangents(source, target):
+    """Give ``target`` (a copy of ``source``, e.g. a new leaf to differentiate) the tangents ``source`` has.
+
+    >>> x, leaf = tensor(2.0, requires_grad=False), tensor(2.0)
+    >>> with forward_trace() as trace:
+    ...     trace.attach(x, tensor(1.0, requires_grad=False)); carry_tangents(x, leaf)
+    ...     float(trace.tangent(leaf).data)
+    1.0
+    """
+    trace = _jvp_trace
+    while trace is not None:
+        tangent = trace.tangent(source)
+        if tangent is not None:
+            trace.attach(target, tangent)
+        trace = trace.outer
 
 
 def _push_tangent(trace, node, parents, backward, params):
@@ -518,13 +499,8 @@ def _accumulate(grads, node, gradient):
     entry = grads.get(id(node))
     if entry is None:
         grads[id(node)] = (node, gradient)
-    elif _grad_enabled:  # recorded (create_graph): the sum is part of the graph
+    elif _grad_enabled or _jvp_trace is not None:  # recorded (create_graph), or forward mode (carries a tangent)
         grads[id(node)] = (node, entry[1] + gradient)
-    elif _jvp_trace is not None:  # forward over reverse (hvp): the sum carries a tangent
-        if _jvp_trace.outer is None:
-            grads[id(node)] = (node, _jvp_trace.accumulate(node, entry[1], gradient))
-        else:  # nested forward traces: an engine add pushes the tangent of every trace
-            grads[id(node)] = (node, entry[1] + gradient)
     else:  # first order: plain numbers, no graph to record
         grads[id(node)] = (node, Tensor(entry[1]._data + gradient._data, requires_grad=False))
 

@@ -1,9 +1,9 @@
 """Functional transforms in the style of JAX: grad, vjp, jvp, jacobian, hvp, hessian, gradcheck.
 
-All but jvp are thin wrappers over one vector-Jacobian product (reverse mode,
-multiplying the Jacobian from the left); jvp is forward mode, a
-Jacobian-vector product J v pushed along with the values (multiplying from
-the right), and hvp is jvp of the gradient. ``f`` receives
+grad, vjp, jacobian and hessian are thin wrappers over one vector-Jacobian
+product (reverse mode, multiplying the Jacobian from the left); jvp is forward
+mode, a Jacobian-vector product J v pushed along with the values (multiplying
+from the right); hvp combines the two. ``f`` receives
 Tensors. Called with numpy arrays or numbers, a transform returns numpy
 arrays; called with Tensors it returns Tensors that are themselves
 differentiable, so transforms compose: ``grad(grad(f))(x)`` is the second
@@ -16,14 +16,22 @@ import numbers
 
 import numpy as np
 
-from .engine import Tensor, as_array, backprop, forward_trace, tensor
+from .engine import Tensor, as_array, backprop, carry_tangents, forward_trace, tensor
 from .ops import stack
 
 
 def _as_input(x):
-    """A variable to differentiate with respect to (Tensors that need grads are used as they are)."""
+    """A variable to differentiate with respect to (Tensors that need grads are used as they are).
+
+    A constant Tensor becomes a new leaf that keeps its forward-mode tangent,
+    so that ``jvp(grad(f), (x,), (v,))`` sees x move.
+    """
     if isinstance(x, Tensor):
-        return x if x.requires_grad else tensor(x.data)
+        if x.requires_grad:
+            return x
+        leaf = tensor(x.data)
+        carry_tangents(x, leaf)
+        return leaf
     return tensor(x)
 
 
@@ -201,13 +209,16 @@ def hessian(f):
 
 
 def hvp(f):
-    """Hessian-vector product H(x) v, forward over reverse: the jvp of the gradient, ``jvp(grad(f), (x,), (v,))``.
+    """Hessian-vector product H(x) v: the gradient of f's slope along v, by reverse over forward.
 
-    x carries the tangent v while f and then its backward pass run; the
-    backward pass is made of ops too, so the gradient comes out with its own
-    tangent, and that is H v (H is symmetric). H is never built; the cost is
-    about two gradients. It equals backpropagating through grad(f)(x) · v
-    (reverse over reverse, notebook 05), up to rounding.
+    The slope of f at x along v is the directional derivative ∇f(x) · v, and
+    its gradient is H v. Forward mode gives the slope in one pass,
+    ``jvp(f, (x,), (v,))``, with every tangent op recorded; one backward pass
+    through that recording gives its gradient. H is never built; the cost is
+    about two gradients. The same numbers (H is symmetric) come from
+    ``jvp(grad(f), (x,), (v,))``, forward over reverse, and from
+    backpropagating through grad(f)(x) · v, reverse over reverse (notebook 05),
+    up to rounding.
 
     >>> hvp(lambda v: (v ** 3).sum())(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
@@ -218,26 +229,20 @@ def hvp(f):
         v_shape = np.shape(v.data if isinstance(v, Tensor) else v)
         if v_shape != x_shape:
             raise ValueError(f"hvp: the direction v has shape {v_shape} but x has shape {x_shape}; they must match")
-        differentiable = isinstance(x, Tensor) or isinstance(v, Tensor)  # Tensors in: a differentiable answer
-        x = _as_input(x)
-        v = v if isinstance(v, Tensor) else Tensor(as_array(v, x.dtype), requires_grad=False)  # read, never written
-        with forward_trace(record=differentiable) as trace:
-            trace.attach(x, v)
-            y = f(x)
-            if not isinstance(y, Tensor):
-                y = Tensor(y, requires_grad=False)
-            if y.ndim != 0:
+        if isinstance(v, Tensor) and not isinstance(x, Tensor):
+            x = tensor(x)  # a differentiable v asks for a differentiable answer
+        if not isinstance(v, Tensor):
+            v = Tensor(as_array(v), requires_grad=False)  # read, never written
+
+        def slope(x):  # ∇f(x) · v, by forward mode
+            y, y_dot = jvp(f, (x,), (v,))
+            if y_dot.ndim != 0:
                 raise ValueError(
                     f"hvp: f must return a scalar (0-d) but returned shape {y.shape}; reduce it (e.g. .sum())"
                 )
-            # the backward pass runs its rules as engine ops on Tensors (not a plain-array fast path), so that
-            # each of them pushes a tangent too: engine._jvp_trace is set here, which keeps any plain path aside
-            grads = backprop(y, create_graph=differentiable) if y.requires_grad else {}
-            gradient = grads[id(x)][1] if id(x) in grads else None
-            hv = None if gradient is None else trace.tangent(gradient)
-        if hv is None:  # the gradient does not move with x (f is linear or constant in x)
-            hv = Tensor(np.zeros_like(x.data), requires_grad=False)
-        return hv if differentiable else np.array(hv.data)
+            return y_dot
+
+        return grad(slope)(x)
 
     return product
 

@@ -8,9 +8,10 @@ and log. The checks, all in float64:
 * ``jacobian`` matches central differences of the op's (vector) output;
 * ``jvp`` (forward mode, each op's JVP rule) matches the explicit
   ``jacobian(f)(x) @ v`` and the directional central difference of f;
-* ``hvp`` (forward over reverse) matches ``hessian(f)(x) @ v`` (reverse over
-  reverse), backpropagating through grad(f)(x) · v, and the central difference
-  of gradients, which checks every op's rules once differentiated again.
+* ``hvp`` (reverse over forward) and ``jvp(grad(f))`` (forward over reverse)
+  match ``hessian(f)(x) @ v`` and backpropagating through grad(f)(x) · v
+  (reverse over reverse), and the central difference of gradients, which
+  checks every op's rules once differentiated again.
 
 Central differences use the five-point stencil, whose error is O(h^4), so
 that a relative error of 1e-6 is a meaningful bar. The relative error is taken
@@ -425,13 +426,15 @@ def check_jvp(case, seed=1):
 def check_hvp(case, seed=0):
     f, x = flat(case)
     v = np.random.default_rng(seed).uniform(-1, 1, x.shape)
-    hv = bp.hvp(f)(x, v)  # forward over reverse
+    hv = bp.hvp(f)(x, v)  # reverse over forward: the gradient of the jvp
     H = bp.hessian(f)(x)  # reverse over reverse, one row per output
     assert H.shape == x.shape * 2
     assert_close(H, H.T, rtol=1e-10, what=f"{case.name} Hessian symmetry")
     assert_close(hv, H @ v, rtol=1e-10, what=f"{case.name} hvp vs hessian @ v")
     double_backprop = bp.grad(lambda z: (bp.grad(f)(z) * v).sum())(x)  # reverse over reverse, one product
     assert_close(hv, double_backprop, rtol=1e-12, what=f"{case.name} hvp vs backprop through grad · v")
+    _, forward_over_reverse = bp.jvp(bp.grad(f), (x,), (v,))  # the jvp of the gradient
+    assert_close(forward_over_reverse, double_backprop, rtol=1e-12, what=f"{case.name} jvp of grad vs double backprop")
     gradient = lambda z: bp.grad(f)(z)
     assert_close(hv, directional_difference(gradient, x, v), what=f"{case.name} hvp vs difference of gradients")
 
