@@ -32,8 +32,9 @@ class Function:
     gradient (a numpy array) and returns one gradient per input: a tuple, or a
     bare array when there is one input. Gradients of a custom gate are
     first-order only: backward works on arrays, so it is not recorded, and a
-    pass with ``create_graph=True`` (hvp, hessian) through it raises a
-    ValueError instead of silently treating its gradient as a constant.
+    pass with ``create_graph=True`` (hessian, grad of grad) through it raises a
+    ValueError instead of silently treating its gradient as a constant. A gate
+    has no forward-mode rule either: jvp and hvp through it raise a ValueError.
 
     >>> class Square(Function):
     ...     @staticmethod
