@@ -8,8 +8,11 @@ with respect to itself.
 This module knows nothing of drawing or widgets, nor of any particular
 operation: an op (see :mod:`backpropnb.ops`) hands each node it makes a
 ``backward`` object whose ``vjp(upstream, node, index)`` returns the gradient
-for ``node.parents[index]``, already in that input's shape. The operators
-(``+``, ``*``, ``@`` …) are attached to Tensor by :mod:`backpropnb.ops`.
+for ``node.parents[index]``, already in that input's shape, and whose
+``vjp_arrays(upstream, node)`` runs the same rules on plain numpy arrays (the
+first-order pass ``backward()`` uses: no Tensor per gradient, nothing
+recorded). The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
+:mod:`backpropnb.ops`.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import numbers
 import numpy as np
 
 _grad_enabled = True
+_plain_arrays = False  # True while a first-order backward runs the rules on plain numpy arrays
 _jvp_trace = None  # the innermost active ForwardTrace (jvp, hvp): while set, every op's output gets a tangent
 
 
@@ -91,15 +95,21 @@ def as_array(data, dtype=None, *, keep_integers=False):
 class Tensor:
     """One node of the graph: a numpy array plus how it was made.
 
+    A float64 scalar is kept as a Python float inside (numpy's 0-d arithmetic
+    costs more than the rest of a scalar op), but ``.data`` and ``.grad``
+    always read as numpy arrays.
+
     >>> x = tensor(3.0, name="x"); y = x * x; y.backward()
     >>> float(y.data), float(x.grad)
     (9.0, 6.0)
+    >>> type(y.data), y.data.dtype
+    (<class 'numpy.ndarray'>, dtype('float64'))
     """
 
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray + Tensor works
     __slots__ = (
         "_data",
-        "grad",
+        "_grad",
         "name",
         "op",
         "parents",
@@ -107,18 +117,17 @@ class Tensor:
         "requires_grad",
         "_backward",
         "_used",
-        "_version",
-        "_versions",
+        "_made_at",
+        "_changed_at",
         "__weakref__",
     )
 
     def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), backward=None, params=None):
         # integer and boolean tensors exist only as constants (indices, labels): no gradient flows to them
-        if type(data) is np.ndarray and data.dtype.kind == "f":
-            self._data = data  # an op's fresh result: nothing to convert
-        else:
-            self._data = as_array(data, keep_integers=not requires_grad)
-        self.grad = None
+        if type(data) is not np.ndarray or data.dtype.kind != "f":
+            data = as_array(data, keep_integers=not requires_grad)
+        self._data = _stored(data)
+        self._grad = None
         self.name = name
         self.op = op
         self.parents = tuple(parents)
@@ -126,25 +135,45 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._backward = backward  # has .vjp(upstream, node, index) -> gradient for parents[index]
         self._used = False  # True once a backward pass went through this node without retain_graph
-        self._version = 0  # counts assignments to .data; a node remembers its inputs' counts
-        self._versions = tuple(p._version for p in self.parents)
+        self._made_at = _clock  # assignments to .data are counted: one after this means the node is stale
+        self._changed_at = 0
 
     @property
     def data(self):
         """The numpy array this node holds (a 0-d array for a scalar)."""
-        return self._data
+        data = self._data
+        if type(data) is float:
+            data = self._data = np.array(data)  # kept, so that t.data is t.data and writes into it stay
+        return data
 
     @data.setter
     def data(self, value):
         # counted, so that a backward pass through a graph built on the old numbers is refused
-        self._data = as_array(value, keep_integers=not self.requires_grad)
-        self._version += 1
+        global _clock
+        self._data = _stored(as_array(value, keep_integers=not self.requires_grad))
+        _clock += 1
+        self._changed_at = _clock
+
+    @property
+    def grad(self):
+        """The gradient after ``backward()``: an array of this tensor's shape and dtype, or None.
+
+        After ``backward(create_graph=True)`` it is a Tensor (differentiable).
+        """
+        grad = self._grad
+        if type(grad) is float:
+            grad = self._grad = np.array(grad)
+        return grad
+
+    @grad.setter
+    def grad(self, value):
+        self._grad = value
 
     # --- plain facts -------------------------------------------------
-    shape = property(lambda self: self._data.shape, doc="The shape of ``data``.")
-    ndim = property(lambda self: self._data.ndim, doc="The number of axes of ``data``.")
-    size = property(lambda self: self._data.size, doc="The number of elements of ``data``.")
-    dtype = property(lambda self: self._data.dtype, doc="The dtype of ``data``.")
+    shape = property(lambda self: () if type(self._data) is float else self._data.shape, doc="The shape of ``data``.")
+    ndim = property(lambda self: 0 if type(self._data) is float else self._data.ndim, doc="The number of axes.")
+    size = property(lambda self: 1 if type(self._data) is float else self._data.size, doc="The number of elements.")
+    dtype = property(lambda self: _FLOAT64 if type(self._data) is float else self._data.dtype, doc="The dtype.")
 
     def item(self):
         """The value of a one-element tensor as a Python float.
@@ -152,6 +181,8 @@ class Tensor:
         >>> tensor(2.5).item()
         2.5
         """
+        if type(self._data) is float:
+            return self._data
         if self.data.size != 1:
             raise ValueError(f"item: only a one-element tensor has an item; this one has shape {self.shape}")
         return self.data.item()
@@ -210,6 +241,23 @@ class Tensor:
     # The operators and methods are attached by backpropnb.ops.
 
 
+_FLOAT64 = np.dtype(np.float64)
+_clock = 0  # counts assignments to any Tensor's .data (see Tensor._made_at)
+
+
+def _stored(array):
+    """How a Tensor keeps its numbers: a float64 scalar as a Python float, anything else as the array.
+
+    >>> _stored(np.array(2.0)), _stored(np.float64(2.0)), _stored(np.array(2.0, np.float32))
+    (2.0, 2.0, array(2., dtype=float32))
+    """
+    if type(array) is float:
+        return array
+    if array.ndim == 0 and array.dtype == _FLOAT64:
+        return float(array)
+    return array if type(array) is np.ndarray else np.asarray(array)
+
+
 def _short(value):
     data = value.data if isinstance(value, Tensor) else value
     text = np.array2string(np.asarray(data), precision=4, threshold=6, edgeitems=2)
@@ -255,6 +303,8 @@ def constant_like(value, like):
     """
     if isinstance(value, Tensor):
         return value
+    if type(like._data) is float and (type(value) is float or type(value) is int):
+        return _node(float(value), None, (), None, {}, False)  # a number beside a float64 scalar: the fast path
     floating = like.dtype.kind == "f"
     number = isinstance(value, numbers.Number) and not isinstance(value, bool)
     if number and (floating or isinstance(value, numbers.Integral)):
@@ -274,13 +324,34 @@ def make_node(op, data, parents, backward, params=None):
     (:func:`forward_trace`) the output also gets its tangent from
     ``backward.jvp(tangents, node, parents, params)``.
     """
-    if _grad_enabled and any([p.requires_grad for p in parents]):
-        node = Tensor(data, op=op, parents=parents, backward=backward, params=params)
-    else:
-        node = Tensor(data, requires_grad=False)
-    if _jvp_trace is not None:  # forward mode (jvp, hvp): the tangent rides along with the value
-        _push_tangent(_jvp_trace, node, parents, backward, params)
+    data = _stored(data) if type(data) is not float else data
+    if _jvp_trace is not None:  # forward mode (jvp, hvp): the output's tangent rides along with its value
+        return _node_with_tangent(op, data, parents, backward, params)
+    if _grad_enabled:
+        for p in parents:
+            if p.requires_grad:
+                return _node(data, op, tuple(parents), backward, params or {}, True)
+    return _node(data, None, (), None, {}, False)
+
+
+def _node(data, op, parents, backward, params, requires_grad):
+    """A Tensor of numbers already stored (see :func:`_stored`), made without :meth:`Tensor.__init__`'s checks."""
+    node = _new_tensor(Tensor)
+    node._data = data
+    node._grad = None
+    node.name = None
+    node.op = op
+    node.parents = parents
+    node.params = params
+    node.requires_grad = requires_grad
+    node._backward = backward
+    node._used = False
+    node._made_at = _clock
+    node._changed_at = 0
     return node
+
+
+_new_tensor = object.__new__
 
 
 # --- forward mode: tangents pushed along as the ops run -------------------
@@ -348,6 +419,16 @@ def carry_tangents(source, target):
         if tangent is not None:
             trace.attach(target, tangent)
         trace = trace.outer
+
+
+def _node_with_tangent(op, data, parents, backward, params):
+    """:func:`make_node` inside a forward-mode trace: the node, and its tangent in every active trace."""
+    if _grad_enabled and any(p.requires_grad for p in parents):
+        node = _node(data, op, tuple(parents), backward, params or {}, True)
+    else:
+        node = _node(data, None, (), None, {}, False)
+    _push_tangent(_jvp_trace, node, parents, backward, params)
+    return node
 
 
 def _push_tangent(trace, node, parents, backward, params):
@@ -463,6 +544,60 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None)
     return grads
 
 
+def backprop_arrays(output, seed, *, order=None):
+    """First-order :func:`backprop` on plain arrays: return {id(node): (node, gradient)}.
+
+    Each op's own rules run on the numbers themselves (see ``vjp_arrays`` of
+    the op's backward): numpy arrays, or Python floats for float64 scalars. No
+    Tensor is made per gradient and nothing is recorded; this is what
+    ``backward()`` runs. It gives the numbers :func:`backprop` gives, warnings
+    included: a step whose arithmetic divides by zero, over- or underflows
+    into inf or nan is redone on Tensors, where each op names itself.
+
+    >>> x = tensor(3.0); grads = backprop_arrays(x * x, 1.0)
+    >>> float(grads[id(x)][1])
+    6.0
+    """
+    global _plain_arrays
+    grads = {output: seed}
+    previous, errors = _plain_arrays, np.geterr()
+    try:
+        with np.errstate(all="raise", under="ignore"):  # a floating-point problem is redone below, and named
+            _plain_arrays = True
+            for node in reversed(order if order is not None else topological_order(output)):
+                parents = node.parents
+                if not parents:
+                    continue
+                if node._made_at != _clock:
+                    _check_unchanged(node)
+                upstream = grads[node]
+                try:
+                    downstream = node._backward.vjp_arrays(upstream, node)
+                except ArithmeticError:  # ZeroDivisionError and OverflowError from floats, FloatingPointError
+                    downstream = _step_on_tensors(node, upstream, errors)
+                for parent, gradient in zip(parents, downstream):
+                    if gradient is not None:
+                        if parent in grads:
+                            grads[parent] = grads[parent] + gradient
+                        else:
+                            grads[parent] = gradient
+    finally:
+        _plain_arrays = previous
+    return {id(node): (node, gradient) for node, gradient in grads.items()}
+
+
+def _step_on_tensors(node, upstream, errors):
+    """One step redone on Tensors under the caller's numpy error handling, so that a warning names its op."""
+    global _plain_arrays
+    _plain_arrays = False
+    try:
+        with np.errstate(**errors), grad_mode(False):
+            steps = chain_rule_step(node, Tensor(upstream, requires_grad=False), check=False)
+    finally:
+        _plain_arrays = True
+    return tuple(None if g is None else g._data for g in steps)
+
+
 def chain_rule_step(node, upstream, *, check=True):
     """One step of the backward pass: the gradient ``node`` sends to each parent (None for a constant).
 
@@ -483,9 +618,12 @@ def chain_rule_step(node, upstream, *, check=True):
 
 def _check_unchanged(node):
     """Refuse a step whose inputs' ``.data`` was assigned after the forward pass (PyTorch's version counter)."""
-    if node._versions == tuple(p._version for p in node.parents) and node._version == 0:
+    made = node._made_at
+    if made == _clock:  # no .data was assigned anywhere since this node was made
         return
-    changed = [p for p, v in zip(node.parents, node._versions) if p._version != v] or [node]
+    changed = [p for p in node.parents if p._changed_at > made] or ([node] if node._changed_at > made else [])
+    if not changed:
+        return
     names = ", ".join(p.name or p.op or "a constant" for p in changed)
     raise ValueError(
         f"backward: {names} got new .data after {node.op} used it in the forward pass, so the "
@@ -528,7 +666,10 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
             "zero_grad() on the leaves and rebuild it); to backpropagate one graph twice on purpose, "
             "pass retain_graph=True to the first backward()"
         )
-    grads = backprop(output, grad, create_graph=create_graph, on_step=on_step, order=order)
+    if create_graph or on_step is not None:
+        grads = backprop(output, grad, create_graph=create_graph, on_step=on_step, order=order)
+    else:  # the same rules on plain arrays: no Tensor per gradient
+        grads = backprop_arrays(output, seed_for(output, grad)._data, order=order)
     store_grads(grads, create_graph)
     if not (create_graph if retain_graph is None else retain_graph):
         for node in order:
@@ -540,26 +681,37 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
 def store_grads(grads, create_graph=False):
     """Add each gradient into its node's ``.grad``: all of them, or none if one ``.grad`` does not fit.
 
-    First-order gradients are stored as private arrays of the node's dtype;
+    ``grads`` is what :func:`backprop` or :func:`backprop_arrays` returns.
+    First-order gradients are stored as private arrays of the node's dtype
+    (a float64 scalar's as a float, read back as an array);
     after ``create_graph`` they are Tensors (differentiable).
     """
-    taken = {id(node.data) for node, _ in grads.values()}
+    taken = {id(node._data) for node, _ in grads.values()}
     updates = []
     for node, gradient in grads.values():
-        if not create_graph:
-            gradient = _own_array(gradient.data.astype(node.dtype, copy=False), taken)
-        if node.grad is not None:
-            if np.shape(node.grad) != node.shape:
+        if create_graph:
+            pass
+        elif type(gradient) is float and type(node._data) is float:
+            pass  # a float64 scalar's gradient: kept as the float, read as an array
+        else:
+            if isinstance(gradient, Tensor):
+                gradient = gradient._data
+            gradient = _own_array(np.asarray(gradient).astype(node.dtype, copy=False), taken)
+        current = node._grad
+        if current is not None:
+            if np.shape(current) != node.shape:
                 label = node.name or node.op or "a leaf"
                 raise ValueError(
-                    f"backward: {label}.grad has shape {np.shape(node.grad)} but {label} has shape "
+                    f"backward: {label}.grad has shape {np.shape(current)} but {label} has shape "
                     f"{node.shape}, so the new gradient cannot be added to it; no .grad was changed. "
                     f"Call zero_grad() on it (or set .grad = None) and run backward again"
                 )
-            gradient = node.grad + gradient
+            gradient = current + gradient
+            if not create_graph and type(node._data) is float:
+                gradient = float(gradient)
         updates.append((node, gradient))
     for node, gradient in updates:  # compute, then commit
-        node.grad = gradient
+        node._grad = gradient
 
 
 def _own_array(array, taken):

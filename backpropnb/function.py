@@ -106,6 +106,11 @@ class _GateBackward:
             self.upstream, self.grads = upstream, self.gate._checked_backward(self.ctx, upstream.data, out.parents)
         return Tensor(np.array(self.grads[index]), requires_grad=False)  # a copy: .grad is never the gate's array
 
+    def vjp_arrays(self, upstream, out):
+        """All the gate's input gradients as arrays (the first-order backward's step); None for a constant."""
+        grads = self.gate._checked_backward(self.ctx, np.asarray(upstream), out.parents)
+        return [g if p.requires_grad else None for g, p in zip(grads, out.parents)]
+
     def jvp(self, tangents, out, inputs, params):
         raise ValueError(
             f"{self.gate.__name__}: a custom Function has a backward (reverse mode) but no forward-mode rule, so "

@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from .engine import Tensor, as_array, backprop, carry_tangents, forward_trace, tensor
+from .engine import Tensor, as_array, backprop, backprop_arrays, carry_tangents, forward_trace, tensor
 from .ops import stack
 
 
@@ -71,11 +71,22 @@ def _vjp(f, args, nums):
             raise ValueError(
                 f"vjp: the vector has shape {seed.shape} but f's output has shape {y.shape}; pass one of shape {y.shape}"
             )
-        grads = backprop(y, seed, create_graph=differentiable) if y.requires_grad else {}
+        if not y.requires_grad:
+            grads = {}
+        elif differentiable:
+            grads = backprop(y, seed, create_graph=True)
+        else:  # numbers out: the first-order pass on plain arrays
+            grads = backprop_arrays(y, seed._data)
         out = []
         for x in variables:
-            g = grads[id(x)][1] if id(x) in grads else Tensor(np.zeros_like(x.data), requires_grad=False)
-            out.append(g if differentiable else np.array(g.data))
+            if id(x) not in grads:
+                out.append(
+                    Tensor(np.zeros_like(x.data), requires_grad=False) if differentiable else np.zeros_like(x.data)
+                )
+            elif differentiable:
+                out.append(grads[id(x)][1])
+            else:
+                out.append(np.array(grads[id(x)][1]))
         return tuple(out)
 
     return (y if differentiable else np.array(y.data)), vjp_fn, differentiable

@@ -35,6 +35,7 @@ tests/test_engine_properties.py (a test fails until you do).
 from __future__ import annotations
 
 import numbers
+import operator
 import os
 import sys
 import warnings
@@ -43,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import engine
 from .engine import Tensor, as_array, constant_like, make_node
 
 
@@ -64,11 +66,23 @@ class Primitive:
     formula: str | None = None
     variadic: bool = False
     float_warnings: bool = False  # may overflow or divide by zero: numpy's warning is re-issued under the op's name
+    scalar: Callable | None = None  # the same forward on Python floats (float64 scalars), number for number
     jvps: tuple = ()  # one JVP (forward-mode) rule per input: the input's tangent t -> its share J t of the output's
 
     def __call__(self, *inputs, **params):
-        """Run the forward on Tensors and make the output node."""
+        """Run the forward on Tensors and make the output node (on plain arrays inside a rule, just the forward)."""
+        if engine._plain_arrays:  # a rule running in a first-order backward: arrays in, array out
+            return self.forward(*inputs, **params)
         arrays = [x._data for x in inputs]
+        if float in map(type, arrays):
+            if self.scalar is not None and _all_floats(arrays):
+                try:
+                    data = self.scalar(*arrays, **params)
+                except ArithmeticError:  # 1.0 / 0.0: numpy's answer (inf) and its warning, below
+                    data = None
+                if data is not None and data - data == 0.0:  # finite: else numpy's answer and warnings, below
+                    return make_node(self.name, data, inputs, self, params)
+            arrays = [np.array(a) if type(a) is float else a for a in arrays]
         try:
             if self.float_warnings:
                 data = self._forward_naming_warnings(arrays, params)
@@ -102,7 +116,42 @@ class Primitive:
             gradient = self.rules[0](g, out, *inputs, index=index, **out.params)
         else:
             gradient = self.rules[index](g, out, *inputs, **out.params)
-        return unbroadcast(self.name, gradient, inputs[index]._data.shape)
+        return unbroadcast(self.name, gradient, inputs[index].shape)
+
+    def vjp_arrays(self, g, out):
+        """The gradients ``out`` sends to all its inputs (None for a constant), by the same rules on plain numbers.
+
+        The first-order backward's step: ``g`` and the numbers the rules see
+        are numpy arrays (or Python floats, for an op with a ``scalar``
+        forward whose inputs are float64 scalars), so each ``g * b`` is a
+        plain product and nothing is recorded.
+        """
+        inputs = out.parents
+        arrays = [x._data for x in inputs]
+        value = out._data
+        scalars = self.scalar is not None and _all_floats(arrays)
+        if not scalars:  # the rules may ask for .shape or .ndim: give them arrays
+            arrays = [np.array(a) if type(a) is float else a for a in arrays]
+            if type(value) is float:
+                value = np.array(value)
+            if type(g) is float:
+                g = np.array(g)
+        grads = []
+        for index, x in enumerate(inputs):
+            if not x.requires_grad:
+                grads.append(None)
+                continue
+            if self.variadic:
+                gradient = self.rules[0](g, value, *arrays, index=index, **out.params)
+            else:
+                gradient = self.rules[index](g, value, *arrays, **out.params)
+            if scalars:
+                if type(gradient) is float and not gradient - gradient == 0.0:
+                    raise FloatingPointError(f"{self.name}: inf or nan")  # redone on Tensors, as numpy would warn
+            elif np.shape(gradient) != arrays[index].shape:
+                gradient = _unbroadcast_array(self.name, gradient, arrays[index].shape)
+            grads.append(gradient)
+        return grads
 
     def jvp(self, tangents, out, inputs, params):
         """The tangent of ``out``: the sum of each input's share J_i t_i (an input without a tangent adds nothing)."""
@@ -119,7 +168,7 @@ class Primitive:
                 term = self.jvps[0](t, out, *inputs, index=index, **params)
             else:
                 term = self.jvps[index](t, out, *inputs, **params)
-            if term._data.shape != out._data.shape:  # a broadcast input moves every copy of itself
+            if term.shape != out.shape:  # a broadcast input moves every copy of itself
                 term = broadcast_to(term, shape=out.shape)
             total = term if total is None else total + term
         return total
@@ -145,6 +194,14 @@ def _caller_level():
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _all_floats(values):
+    """True if every value is a Python float (a loop: all() over a generator costs more for two values)."""
+    for v in values:  # noqa: SIM110
+        if type(v) is not float:
+            return False
+    return True
 
 
 REGISTRY: dict[str, Primitive] = {}
@@ -178,7 +235,7 @@ def primitive(
 
     def function(*args, **kwargs):
         prepared = prepare(*args, **kwargs)
-        if isinstance(prepared, Tensor):
+        if type(prepared) is not tuple:  # the answer already (a reshape to the same shape)
             return prepared
         inputs, params = prepared
         return op(*inputs, **params)
@@ -208,8 +265,13 @@ def lift(*values):
     >>> [t.dtype for t in lift(Tensor(np.ones(2, np.float32)), 2.0)]
     [dtype('float32'), dtype('float32')]
     """
-    if all(type(v) is Tensor and v._data.dtype.kind == "f" for v in values):
-        return values  # the common case, kept fast: float Tensors need nothing
+    for v in values:  # the common case, kept fast: float Tensors need nothing
+        if type(v) is not Tensor or (type(v._data) is not float and v._data.dtype.kind != "f"):
+            break
+    else:
+        return values
+    if engine._plain_arrays:
+        return values  # a rule in a first-order backward: its arrays stay arrays
     tensors = [v for v in values if isinstance(v, Tensor)]
     like = next((t for t in tensors if t.dtype.kind == "f"), tensors[0] if tensors else None)
     if like is None:
@@ -230,7 +292,7 @@ def _lift_all(*args):
 def _broadcastable(name):
     def prepare(a, b):
         a, b = lift(a, b)
-        if a._data.shape == b._data.shape:
+        if a.shape == b.shape:
             return (a, b), {}
         try:
             np.broadcast_shapes(a.shape, b.shape)
@@ -284,13 +346,31 @@ def _kept_shape(shape, axis):
 
 
 def _mask(condition, like):
-    """A boolean array as a constant of ``like``'s dtype (a local gradient of 0s and 1s)."""
-    return Tensor(condition.astype(like.dtype), requires_grad=False)
+    """A boolean array as an array of 0s and 1s in ``like``'s dtype (a local gradient; a constant)."""
+    if type(condition) is bool:  # a comparison of Python floats (float64 scalars)
+        return float(condition)
+    return condition.astype(like.dtype)
+
+
+def _array(x):
+    """The numbers of ``x``: a Tensor's array, or ``x`` itself (a rule may run on Tensors or on arrays)."""
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _unbroadcast_array(name, gradient, shape):
+    """:func:`unbroadcast` on a plain array."""
+    try:
+        return _sum_to_forward(np.asarray(gradient), shape)
+    except ValueError:
+        raise ValueError(
+            f"{name}: its rule returned a gradient of shape {np.shape(gradient)} for an "
+            f"input of shape {shape}; a gradient must have its input's shape"
+        ) from None
 
 
 def unbroadcast(name, gradient, shape):
     """``gradient`` summed back to ``shape`` (the adjoint of broadcasting); shape mismatches are the rule's fault."""
-    if gradient._data.shape == shape:
+    if gradient.shape == shape:
         return gradient
     try:
         return sum_to(gradient, shape=shape)
@@ -353,6 +433,7 @@ add = primitive(
     prepare=_broadcastable("add"),
     export="add",
     operators=("__add__", "__radd__"),
+    scalar=operator.add,
 )
 subtract = primitive(
     "sub",
@@ -367,6 +448,7 @@ subtract = primitive(
     prepare=_broadcastable("sub"),
     export="subtract",
     operators=("__sub__", "__rsub__"),
+    scalar=operator.sub,
 )
 multiply = primitive(
     "mul",
@@ -381,6 +463,7 @@ multiply = primitive(
     prepare=_broadcastable("mul"),
     export="multiply",
     operators=("__mul__", "__rmul__"),
+    scalar=operator.mul,
 )
 divide = primitive(
     "div",
@@ -395,6 +478,7 @@ divide = primitive(
     export="divide",
     operators=("__truediv__", "__rtruediv__"),
     float_warnings=True,
+    scalar=operator.truediv,
 )
 negative = primitive(
     "neg",
@@ -406,13 +490,14 @@ negative = primitive(
     doc="``-a``: the gradient changes sign.\n\n>>> float(negative(Tensor(2.0)).data)\n-2.0",
     export="negative",
     operators=("__neg__",),
+    scalar=operator.neg,
 )
 
 
 def _pow_rule(g, out, a, exponent):
     if exponent == 0:
         return g * 0
-    return g * (exponent * a ** (exponent - 1))
+    return g * (exponent * power(a, exponent - 1))
 
 
 def _pow_prepare(a, exponent):
@@ -426,7 +511,7 @@ def _pow_prepare(a, exponent):
 
 power = primitive(
     "pow",
-    lambda a, exponent: np.power(a, a.dtype.type(exponent)),
+    lambda a, exponent: np.power(a, np.result_type(a).type(exponent)),
     _pow_rule,
     jvp=_pow_rule,  # elementwise: J is diagonal, so J t = Jᵀ t and the VJP rule serves for t too
     symbol="x^n",
@@ -500,6 +585,7 @@ tanh = primitive(
     doc="Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0",
     export="tanh",
     method="tanh",
+    scalar=lambda a: float(np.tanh(a)),
 )
 
 
@@ -519,24 +605,29 @@ sigmoid = primitive(
     ">>> round(float(sigmoid(Tensor(1.0)).data), 4)\n0.7311",
     export="sigmoid",
     method="sigmoid",
+    scalar=lambda a: float(_sigmoid_forward(a)),
 )
 relu = primitive(
     "relu",
     lambda a: np.maximum(a, 0),
-    lambda g, out, a: g * _mask(a.data > 0, a),  # convention: the gradient at 0 is 0
-    jvp=lambda t, out, a: t * _mask(a.data > 0, a),
+    lambda g, out, a: g * _mask(_array(a) > 0, a),  # convention: the gradient at 0 is 0
+    jvp=lambda t, out, a: t * _mask(_array(a) > 0, a),
     symbol="ReLU",
     doc="max(x, 0) elementwise; the gradient passes where x > 0 and is 0 elsewhere (0 at x = 0).\n\n"
     ">>> relu(Tensor([-1.0, 2.0])).data\narray([0., 2.])",
     export="relu",
     method="relu",
+    scalar=lambda a: a if a > 0 or a != a else 0.0,  # as np.maximum(a, 0): nan passes, -0.0 gives 0.0
 )
 maximum = primitive(
     "max",
     np.maximum,
-    lambda g, out, a, b: g * _mask(a.data >= b.data, g),  # a tie goes to the first input
-    lambda g, out, a, b: g * _mask(a.data < b.data, g),
-    jvp=(lambda t, out, a, b: t * _mask(a.data >= b.data, t), lambda t, out, a, b: t * _mask(a.data < b.data, t)),
+    lambda g, out, a, b: g * _mask(_array(a) >= _array(b), g),  # a tie goes to the first input
+    lambda g, out, a, b: g * _mask(_array(a) < _array(b), g),
+    jvp=(
+        lambda t, out, a, b: t * _mask(_array(a) >= _array(b), t),
+        lambda t, out, a, b: t * _mask(_array(a) < _array(b), t),
+    ),
     symbol="max",
     doc="""The max gate: elementwise larger of ``a`` and ``b``; it routes the gradient.
 
@@ -550,6 +641,7 @@ maximum = primitive(
     prepare=_broadcastable("max"),
     export="maximum",
     method="maximum",
+    scalar=lambda a, b: a if a > b or a != a else b,  # as np.maximum: b at a tie (signed zeros), nan passes
 )
 
 
@@ -952,7 +1044,6 @@ def _cross_entropy_forward(logits, labels):
 def _cross_entropy_rule(g, out, logits, labels):
     one_hot = np.zeros(logits.shape, dtype=logits.dtype)
     one_hot[np.arange(len(labels)), labels] = 1
-    one_hot = Tensor(one_hot, requires_grad=False)
     # (softmax - one_hot) / N; at the label softmax - 1 = expm1(log_softmax), which keeps its digits there
     log_p = log_softmax(logits)
     return g * (expm1(log_p) * one_hot + softmax(logits) * (1 - one_hot)) / len(labels)
