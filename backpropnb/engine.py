@@ -1,4 +1,4 @@
-"""The graph engine: the Tensor node, grad mode and the backward pass.
+"""The graph engine: the Tensor node, grad mode, the backward pass and forward mode's tangents.
 
 A Tensor is one node of a computational graph. It holds a numpy array (a
 0-d array for a scalar), remembers the operation that made it and that
@@ -11,7 +11,9 @@ operation: an op (see :mod:`backpropnb.ops`) hands each node it makes a
 for ``node.parents[index]``, already in that input's shape, and whose
 ``vjp_arrays(upstream, node)`` runs the same rules on plain numpy arrays (the
 first-order pass ``backward()`` uses: no Tensor per gradient, nothing
-recorded). The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
+recorded). Inside :func:`forward_trace` (``jvp``, ``hvp``) each new node also
+gets a tangent from the backward object's ``jvp(tangents, node, parents,
+params)``. The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
 :mod:`backpropnb.ops`.
 """
 

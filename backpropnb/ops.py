@@ -1,4 +1,4 @@
-"""Every primitive operation: its forward and its vector-Jacobian rule, side by side.
+"""Every primitive operation: its forward, its vector-Jacobian and its Jacobian-vector rules, side by side.
 
 Each op is one call to :func:`primitive`: a forward on numpy arrays, one rule
 per input, and what the op needs to be shown and exported (the symbol drawn in
@@ -25,7 +25,8 @@ moves, in the input's shape) and returns its share ``J t`` of the output's
 tangent; the shares of all inputs are added (an input that is a constant
 has no tangent and adds nothing). Reverse mode multiplies the Jacobian from
 the left (``gᵀ J``), forward mode from the right (``J t``). For an
-elementwise op J is diagonal, so both rules are the same formula.
+elementwise op J is diagonal, so both rules are the same formula. JVP rules
+run on Tensors only (inside :func:`backpropnb.engine.forward_trace`).
 
 To add an op: write its forward, its VJP rules and its JVP rules and register
 them with one ``primitive(...)`` call below; give it a property test in
