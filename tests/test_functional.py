@@ -256,3 +256,11 @@ def test_hvp_where_a_summed_gradient_is_passed_on_by_an_add_gate():
     # a flat vector read in slices: each slice's gradient is scattered back and the sums add up in place
     g = lambda z: (z[:2] ** 3).sum() + (z[1:] * z[:2]).sum() + (z[::2].tanh() ** 2).sum() + (z**2).sum()
     close(bp.hvp(g)(x, v), bp.hessian(g)(x) @ v)
+
+
+def test_forward_and_reverse_mode_nest_to_third_derivatives():
+    f = lambda x: (x**4).sum()  # the third derivative contracted with u and v: 24 x u v
+    x, v, u = np.array([1.0, 2.0]), np.array([1.0, -1.0]), np.array([0.5, 2.0])
+    close(bp.jvp(lambda z: bp.hvp(f)(z, v), (x,), (u,))[1], 24 * x * u * v)
+    u_t = tensor(u, requires_grad=False)
+    close(bp.hvp(lambda z: bp.jvp(f, (z,), (u_t,))[1])(x, v), 24 * x * u * v)
