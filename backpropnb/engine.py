@@ -163,8 +163,11 @@ class Tensor:
         After ``backward(create_graph=True)`` it is a Tensor (differentiable).
         """
         grad = self._grad
-        if type(grad) is float:
+        kind = type(grad)
+        if kind is float:
             grad = self._grad = np.array(grad)
+        elif kind is _Shared:  # an array other nodes hold too (or a view): this node's own copy, made now
+            grad = self._grad = np.array(grad.array)
         return grad
 
     @grad.setter
@@ -464,20 +467,18 @@ def topological_order(root):
     >>> [n.name or n.op for n in topological_order(y)]
     ['x', 'add', 'mul']
     """
-    order, visited = [], set()
-    stack = [(root, False)]
+    order, visited = [], {root}
+    stack = [(root, iter(root.parents))]
     while stack:
-        node, parents_done = stack.pop()
-        if parents_done:
+        node, parents = stack[-1]
+        for parent in parents:  # the next parent not seen yet: go down to it first
+            if parent.requires_grad and parent not in visited:
+                visited.add(parent)
+                stack.append((parent, iter(parent.parents)))
+                break
+        else:  # every parent is in order: the node follows them
+            stack.pop()
             order.append(node)
-            continue
-        if id(node) in visited:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for parent in reversed(node.parents):
-            if parent.requires_grad and id(parent) not in visited:
-                stack.append((parent, False))
     return order
 
 
@@ -547,7 +548,7 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None)
 
 
 def backprop_arrays(output, seed, *, order=None):
-    """First-order :func:`backprop` on plain arrays: return {id(node): (node, gradient)}.
+    """First-order :func:`backprop` on plain arrays: return {node: gradient}.
 
     Each op's own rules run on the numbers themselves (see ``vjp_arrays`` of
     the op's backward): numpy arrays, or Python floats for float64 scalars. No
@@ -557,7 +558,7 @@ def backprop_arrays(output, seed, *, order=None):
     into inf or nan is redone on Tensors, where each op names itself.
 
     >>> x = tensor(3.0); grads = backprop_arrays(x * x, 1.0)
-    >>> float(grads[id(x)][1])
+    >>> float(grads[x])
     6.0
     """
     global _plain_arrays
@@ -585,7 +586,7 @@ def backprop_arrays(output, seed, *, order=None):
                             grads[parent] = gradient
     finally:
         _plain_arrays = previous
-    return {id(node): (node, gradient) for node, gradient in grads.items()}
+    return grads
 
 
 def _step_on_tensors(node, upstream, errors):
@@ -650,10 +651,10 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
 
     Gradients add into ``.grad`` (a leaf used by several graphs collects all
     their gradients), but one graph is backpropagated once unless
-    ``retain_graph`` (default: ``create_graph``) keeps it usable. Returns what
-    :func:`backprop` returns; ``on_step`` is passed on to it.
+    ``retain_graph`` (default: ``create_graph``) keeps it usable. ``on_step``
+    is passed on to :func:`backprop`.
 
-    >>> x = tensor(3.0); y = x * x; _ = backward_pass(y); float(x.grad)
+    >>> x = tensor(3.0); y = x * x; backward_pass(y); float(x.grad)
     6.0
     >>> backward_pass(y)
     Traceback (most recent call last):
@@ -669,28 +670,38 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
             "pass retain_graph=True to the first backward()"
         )
     if create_graph or on_step is not None:
-        grads = backprop(output, grad, create_graph=create_graph, on_step=on_step, order=order)
+        grads = backprop(output, grad, create_graph=create_graph, on_step=on_step, order=order).values()
     else:  # the same rules on plain arrays: no Tensor per gradient
-        grads = backprop_arrays(output, seed_for(output, grad)._data, order=order)
+        grads = backprop_arrays(output, seed_for(output, grad)._data, order=order).items()
     store_grads(grads, create_graph)
     if not (create_graph if retain_graph is None else retain_graph):
         for node in order:
             if node.parents:
                 node._used = True
-    return grads
 
 
 def store_grads(grads, create_graph=False):
     """Add each gradient into its node's ``.grad``: all of them, or none if one ``.grad`` does not fit.
 
-    ``grads`` is what :func:`backprop` or :func:`backprop_arrays` returns.
-    First-order gradients are stored as private arrays of the node's dtype
-    (a float64 scalar's as a float, read back as an array);
-    after ``create_graph`` they are Tensors (differentiable).
+    ``grads`` holds (node, gradient) pairs: ``backprop(...).values()`` or
+    ``backprop_arrays(...).items()``. First-order gradients are stored as
+    private arrays of the node's dtype (a float64 scalar's as a float, read
+    back as an array); after ``create_graph`` they are Tensors (differentiable).
     """
-    taken = {id(node._data) for node, _ in grads.values()}
-    updates = []
-    for node, gradient in grads.values():
+    grads = list(grads)
+    for node, _ in grads:  # check every .grad first: then the commit below cannot fail half-way
+        current = node._grad
+        if type(current) is _Shared:
+            current = current.array
+        if current is not None and np.shape(current) != node.shape:
+            label = node.name or node.op or "a leaf"
+            raise ValueError(
+                f"backward: {label}.grad has shape {np.shape(current)} but {label} has shape "
+                f"{node.shape}, so the new gradient cannot be added to it; no .grad was changed. "
+                f"Call zero_grad() on it (or set .grad = None) and run backward again"
+            )
+    shared = None
+    for node, gradient in grads:
         if create_graph:
             pass
         elif type(gradient) is float and type(node._data) is float:
@@ -698,32 +709,41 @@ def store_grads(grads, create_graph=False):
         else:
             if isinstance(gradient, Tensor):
                 gradient = gradient._data
-            gradient = _own_array(np.asarray(gradient).astype(node.dtype, copy=False), taken)
+            gradient = np.asarray(gradient).astype(node.dtype, copy=False)
+            if shared is None:
+                shared = _shared_arrays(grads)
+            if gradient.base is not None or not gradient.flags.writeable or id(gradient) in shared:
+                gradient = _Shared(gradient)  # copied when .grad is read: each .grad is private and writable
         current = node._grad
         if current is not None:
-            if np.shape(current) != node.shape:
-                label = node.name or node.op or "a leaf"
-                raise ValueError(
-                    f"backward: {label}.grad has shape {np.shape(current)} but {label} has shape "
-                    f"{node.shape}, so the new gradient cannot be added to it; no .grad was changed. "
-                    f"Call zero_grad() on it (or set .grad = None) and run backward again"
-                )
-            gradient = current + gradient
+            if type(current) is _Shared:
+                current = current.array
+            gradient = current + (gradient.array if type(gradient) is _Shared else gradient)
             if not create_graph and type(node._data) is float:
                 gradient = float(gradient)
-        updates.append((node, gradient))
-    for node, gradient in updates:  # compute, then commit
         node._grad = gradient
 
 
-def _own_array(array, taken):
-    """``array`` if no one else holds it, else a copy: each ``.grad`` is private and writable.
+class _Shared:
+    """A gradient array that another node (or a node's data) also holds, or a view: copied when first read.
 
-    A rule's fresh result is used as it is (copying every gradient costs ~10% of
-    a backward pass); a view (a broadcast is even read-only), an array passed on
-    unchanged to several nodes (the add gate) or a node's own data is copied.
+    The add gate hands one array to both inputs and the sum's gradient is a
+    broadcast view; copying them all at every backward pass costs time and
+    memory, and most intermediate ``.grad`` are never read.
     """
-    if array.base is not None or not array.flags.writeable or id(array) in taken:
-        array = np.array(array)
-    taken.add(id(array))
-    return array
+
+    __slots__ = ("array",)
+
+    def __init__(self, array):
+        self.array = array
+
+
+def _shared_arrays(grads):
+    """The ids of arrays that are a node's data or the gradient of more than one node."""
+    seen, shared = set(), {id(node._data) for node, _ in grads}
+    for _, gradient in grads:
+        key = id(gradient._data if isinstance(gradient, Tensor) else gradient)
+        if key in seen:
+            shared.add(key)
+        seen.add(key)
+    return shared

@@ -74,19 +74,17 @@ def _vjp(f, args, nums):
         if not y.requires_grad:
             grads = {}
         elif differentiable:
-            grads = backprop(y, seed, create_graph=True)
+            grads = {node: g for node, g in backprop(y, seed, create_graph=True).values()}
         else:  # numbers out: the first-order pass on plain arrays
             grads = backprop_arrays(y, seed._data)
         out = []
         for x in variables:
-            if id(x) not in grads:
+            if x not in grads:
                 out.append(
                     Tensor(np.zeros_like(x.data), requires_grad=False) if differentiable else np.zeros_like(x.data)
                 )
-            elif differentiable:
-                out.append(grads[id(x)][1])
             else:
-                out.append(np.array(grads[id(x)][1]))
+                out.append(grads[x] if differentiable else np.array(grads[x]))
         return tuple(out)
 
     return (y if differentiable else np.array(y.data)), vjp_fn, differentiable

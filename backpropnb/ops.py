@@ -46,7 +46,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import engine
-from .engine import Tensor, as_array, constant_like, make_node
+from .engine import Tensor, _stored, as_array, constant_like, make_node
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,6 +119,46 @@ class Primitive:
             gradient = self.rules[index](g, out, *inputs, **out.params)
         return unbroadcast(self.name, gradient, inputs[index].shape)
 
+    def on_floats(self, args):
+        """The output node of the op on float64 scalars (Tensors holding floats, or Python numbers), or None.
+
+        The fast path for a graph of scalars: the ``scalar`` forward gives
+        numpy's number, with no array made. None (so the caller takes the
+        general path) if an argument is anything else, or if the result is not
+        finite: numpy's answer and warning then come from the general path.
+        """
+        values, numbers = [], False
+        for a in args:
+            kind = type(a)
+            if kind is Tensor:
+                value = a._data
+                if type(value) is not float:
+                    return None
+            elif kind is float or kind is int:
+                if kind is int and not -(2**53) <= a <= 2**53:
+                    return None  # a big integer: the general path rounds it as numpy does
+                value, numbers = float(a), True
+            else:
+                return None
+            values.append(value)
+        try:
+            data = self.scalar(*values)
+        except ArithmeticError:
+            return None
+        if data - data != 0.0:
+            return None
+        if numbers:  # a number beside float64 scalars is a float64 constant (the promotion rule)
+            args = tuple(
+                a if type(a) is Tensor else engine._node(v, None, (), None, {}, False) for a, v in zip(args, values)
+            )
+            if not any(type(a) is Tensor for a in args):
+                return None
+        if engine._grad_enabled:
+            for a in args:
+                if a.requires_grad:
+                    return engine._node(data, self.name, args, self, {}, True)
+        return engine._node(data, None, (), None, {}, False)
+
     def vjp_arrays(self, g, out):
         """The gradients ``out`` sends to all its inputs (None for a constant), by the same rules on plain numbers.
 
@@ -128,15 +168,30 @@ class Primitive:
         plain product and nothing is recorded.
         """
         inputs = out.parents
+        if self.scalar is not None and type(g) is float:  # float64 scalars all through: rules on Python floats
+            arrays = [x._data for x in inputs]
+            if _all_floats(arrays):
+                value = out._data
+                grads = []
+                for rule, x in zip(self.rules, inputs):
+                    if x.requires_grad:
+                        gradient = rule(g, value, *arrays)
+                        if type(gradient) is not float:
+                            gradient = _stored(gradient)  # a 0-d array from a rule's own op: back to a float
+                        if gradient - gradient != 0.0:
+                            raise FloatingPointError(f"{self.name}: inf or nan")  # redone on Tensors: numpy warns
+                        grads.append(gradient)
+                    else:
+                        grads.append(None)
+                return grads
         arrays = [x._data for x in inputs]
         value = out._data
-        scalars = self.scalar is not None and _all_floats(arrays)
-        if not scalars:  # the rules may ask for .shape or .ndim: give them arrays
+        if self.scalar is None or not _all_floats(arrays):  # the rules may ask for .shape or .ndim: give them arrays
             arrays = [np.array(a) if type(a) is float else a for a in arrays]
             if type(value) is float:
                 value = np.array(value)
-            if type(g) is float:
-                g = np.array(g)
+        if type(g) is float:
+            g = np.array(g)
         grads = []
         for index, x in enumerate(inputs):
             if not x.requires_grad:
@@ -146,11 +201,10 @@ class Primitive:
                 gradient = self.rules[0](g, value, *arrays, index=index, **out.params)
             else:
                 gradient = self.rules[index](g, value, *arrays, **out.params)
-            if scalars:
-                if type(gradient) is float and not gradient - gradient == 0.0:
-                    raise FloatingPointError(f"{self.name}: inf or nan")  # redone on Tensors, as numpy would warn
-            elif np.shape(gradient) != arrays[index].shape:
-                gradient = _unbroadcast_array(self.name, gradient, arrays[index].shape)
+            if np.shape(gradient) != np.shape(arrays[index]):
+                gradient = _unbroadcast_array(self.name, gradient, np.shape(arrays[index]))
+            if type(gradient) is not np.ndarray or gradient.ndim == 0:
+                gradient = _stored(gradient)  # a float64 scalar's gradient as a float
             grads.append(gradient)
         return grads
 
@@ -240,6 +294,17 @@ def primitive(
             return prepared
         inputs, params = prepared
         return op(*inputs, **params)
+
+    if op.scalar is not None:  # a float64 scalar op: tried on Python floats first
+        general = function
+
+        def function(*args, **kwargs):
+            # not inside a rule on plain arrays, nor in forward mode (the general path pushes the tangent)
+            if not kwargs and not engine._plain_arrays and engine._jvp_trace is None:
+                node = op.on_floats(args)
+                if node is not None:
+                    return node
+            return general(*args, **kwargs)
 
     function.__name__ = function.__qualname__ = export or name
     function.__doc__ = doc
@@ -346,11 +411,13 @@ def _kept_shape(shape, axis):
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
 
 
-def _mask(condition, like):
-    """A boolean array as an array of 0s and 1s in ``like``'s dtype (a local gradient; a constant)."""
-    if type(condition) is bool:  # a comparison of Python floats (float64 scalars)
-        return float(condition)
-    return condition.astype(like.dtype)
+def _mask(condition):
+    """A comparison's booleans as a local gradient of 0s and 1s: ``g * _mask(...)`` keeps ``g``'s dtype.
+
+    Booleans multiply as 0 and 1 (numpy casts them inside the product, and a
+    Tensor lifts them to its own dtype), so no float mask is made.
+    """
+    return condition
 
 
 def _array(x):
@@ -611,8 +678,8 @@ sigmoid = primitive(
 relu = primitive(
     "relu",
     lambda a: np.maximum(a, 0),
-    lambda g, out, a: g * _mask(_array(a) > 0, a),  # convention: the gradient at 0 is 0
-    jvp=lambda t, out, a: t * _mask(_array(a) > 0, a),
+    lambda g, out, a: g * _mask(_array(a) > 0),  # convention: the gradient at 0 is 0
+    jvp=lambda t, out, a: t * _mask(_array(a) > 0),
     symbol="ReLU",
     doc="max(x, 0) elementwise; the gradient passes where x > 0 and is 0 elsewhere (0 at x = 0).\n\n"
     ">>> relu(Tensor([-1.0, 2.0])).data\narray([0., 2.])",
@@ -623,12 +690,9 @@ relu = primitive(
 maximum = primitive(
     "max",
     np.maximum,
-    lambda g, out, a, b: g * _mask(_array(a) >= _array(b), g),  # a tie goes to the first input
-    lambda g, out, a, b: g * _mask(_array(a) < _array(b), g),
-    jvp=(
-        lambda t, out, a, b: t * _mask(_array(a) >= _array(b), t),
-        lambda t, out, a, b: t * _mask(_array(a) < _array(b), t),
-    ),
+    lambda g, out, a, b: g * _mask(_array(a) >= _array(b)),  # a tie goes to the first input
+    lambda g, out, a, b: g * _mask(_array(a) < _array(b)),
+    jvp=(lambda t, out, a, b: t * _mask(_array(a) >= _array(b)), lambda t, out, a, b: t * _mask(_array(a) < _array(b))),
     symbol="max",
     doc="""The max gate: elementwise larger of ``a`` and ``b``; it routes the gradient.
 
