@@ -10,6 +10,7 @@ backpropagation in Jupyter, with graph drawings and explorer widgets.
 (-12.0, -4.0, -4.0, 3.0)
 """
 
+from . import _memory
 from . import ops as _ops
 from .engine import Tensor, grad_mode, is_grad_enabled, no_grad, tensor
 from .function import Context, Function
@@ -19,6 +20,8 @@ from .ops import sum as sum  # noqa: A004 - backpropnb.sum mirrors numpy.sum
 from .trace import BackwardStep, Replay, backward_steps, replay, trace_backward
 
 __version__ = "0.1.0"
+
+_memory.keep_freed_memory()  # a training step reuses its arrays' memory instead of faulting it in again
 
 
 def __getattr__(name):

@@ -172,18 +172,10 @@ class Primitive:
             arrays = [x._data for x in inputs]
             if _all_floats(arrays):
                 value = out._data
-                grads = []
-                for rule, x in zip(self.rules, inputs):
-                    if x.requires_grad:
-                        gradient = rule(g, value, *arrays)
-                        if type(gradient) is not float:
-                            gradient = _stored(gradient)  # a 0-d array from a rule's own op: back to a float
-                        if gradient - gradient != 0.0:
-                            raise FloatingPointError(f"{self.name}: inf or nan")  # redone on Tensors: numpy warns
-                        grads.append(gradient)
-                    else:
-                        grads.append(None)
-                return grads
+                return [
+                    _finite_float(self.name, rule(g, value, *arrays)) if x.requires_grad else None
+                    for rule, x in zip(self.rules, inputs)
+                ]
         arrays = [x._data for x in inputs]
         value = out._data
         if self.scalar is None or not _all_floats(arrays):  # the rules may ask for .shape or .ndim: give them arrays
@@ -249,6 +241,15 @@ def _caller_level():
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level
+
+
+def _finite_float(name, gradient):
+    """A scalar rule's result as a finite float; inf or nan is redone on Tensors (where numpy warns, named)."""
+    if type(gradient) is not float:
+        gradient = _stored(gradient)  # a 0-d array from a rule's own op: back to a float
+    if gradient - gradient != 0.0:
+        raise FloatingPointError(f"{name}: inf or nan")
+    return gradient
 
 
 def _all_floats(values):
