@@ -359,15 +359,15 @@ def _lift_all(*args):
 def _broadcastable(name):
     def prepare(a, b):
         a, b = lift(a, b)
-        if a.shape == b.shape:
+        a_shape, b_shape = a.shape, b.shape
+        if a_shape == b_shape:
             return (a, b), {}
-        try:
-            np.broadcast_shapes(a.shape, b.shape)
-        except ValueError:
-            raise ValueError(
-                f"{name}: cannot broadcast shapes {a.shape} and {b.shape}; compared from the "
-                f"right, each pair of axes must be equal or 1. Reshape one operand so they line up."
-            ) from None
+        for m, n in zip(reversed(a_shape), reversed(b_shape)):  # numpy's rule, without np.broadcast_shapes' cost
+            if m != n and m != 1 and n != 1:
+                raise ValueError(
+                    f"{name}: cannot broadcast shapes {a_shape} and {b_shape}; compared from the "
+                    f"right, each pair of axes must be equal or 1. Reshape one operand so they line up."
+                )
         return (a, b), {}
 
     return prepare
