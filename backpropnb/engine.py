@@ -20,6 +20,7 @@ params)``. The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
 from __future__ import annotations
 
 import contextlib
+import gc
 import numbers
 
 import numpy as np
@@ -533,7 +534,7 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None)
     """
     seed = seed_for(output, grad)
     grads = {id(output): (output, seed)}
-    with grad_mode(create_graph):
+    with _collector_paused(), grad_mode(create_graph):
         for node in reversed(order if order is not None else topological_order(output)):
             if not node.parents:
                 continue
@@ -565,7 +566,10 @@ def backprop_arrays(output, seed, *, order=None):
     grads = {output: seed}
     previous, errors = _plain_arrays, np.geterr()
     try:
-        with np.errstate(all="raise", under="ignore"):  # a floating-point problem is redone below, and named
+        with (
+            _collector_paused(),
+            np.errstate(all="raise", under="ignore"),
+        ):  # a floating-point problem is redone below, and named
             _plain_arrays = True
             for node in reversed(order if order is not None else topological_order(output)):
                 parents = node.parents
@@ -661,6 +665,29 @@ def backward_pass(output, grad=None, *, create_graph=False, retain_graph=None, o
     ...
     ValueError: backward: this graph was already backpropagated ...
     """
+    with _collector_paused():
+        _backward_pass(output, grad, create_graph, retain_graph, on_step)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector for a backward pass, then restore it as it was.
+
+    A pass makes no reference cycles, only short-lived tuples, iterators and
+    numbers (freed at once by reference counting); but the collector, counting
+    them, would start full collections that walk the whole graph again and
+    again: more than half of a long chain's backward time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _backward_pass(output, grad, create_graph, retain_graph, on_step):
     order = topological_order(output) if output.requires_grad else []
     if any(node._used for node in order):
         raise ValueError(
