@@ -14,7 +14,7 @@ from . import _memory
 from . import ops as _ops
 from .engine import Tensor, grad_mode, is_grad_enabled, no_grad, tensor
 from .function import Context, Function
-from .functional import grad, gradcheck, hessian, hvp, jacobian, vjp
+from .functional import grad, gradcheck, hessian, hvp, jacobian, jvp, vjp
 from .ops import *  # noqa: F403 - every op registered in ops.py (its __all__ comes from the registry)
 from .ops import sum as sum  # noqa: A004 - backpropnb.sum mirrors numpy.sum
 from .trace import BackwardStep, Replay, backward_steps, replay, trace_backward
@@ -49,6 +49,7 @@ __all__ = [
     "hvp",
     "is_grad_enabled",
     "jacobian",
+    "jvp",
     "no_grad",
     "replay",
     "tensor",

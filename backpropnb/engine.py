@@ -1,4 +1,4 @@
-"""The graph engine: the Tensor node, grad mode and the backward pass.
+"""The graph engine: the Tensor node, grad mode, the backward pass and forward mode's tangents.
 
 A Tensor is one node of a computational graph. It holds a numpy array (a
 0-d array for a scalar), remembers the operation that made it and that
@@ -11,7 +11,9 @@ operation: an op (see :mod:`backpropnb.ops`) hands each node it makes a
 for ``node.parents[index]``, already in that input's shape, and whose
 ``vjp_arrays(upstream, node)`` runs the same rules on plain numpy arrays (the
 first-order pass ``backward()`` uses: no Tensor per gradient, nothing
-recorded). The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
+recorded). Inside :func:`forward_trace` (``jvp``, ``hvp``) each new node also
+gets a tangent from the backward object's ``jvp(tangents, node, parents,
+params)``. The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
 :mod:`backpropnb.ops`.
 """
 
@@ -25,6 +27,7 @@ import numpy as np
 
 _grad_enabled = True
 _plain_arrays = False  # True while a first-order backward runs the rules on plain numpy arrays
+_jvp_trace = None  # the innermost active ForwardTrace (jvp, hvp): while set, every op's output gets a tangent
 
 
 @contextlib.contextmanager
@@ -323,9 +326,13 @@ def make_node(op, data, parents, backward, params=None):
     """Wrap an operation's output: a graph node if any input needs a gradient, else a constant.
 
     ``backward.vjp(upstream, node, index)`` must return the gradient for
-    ``parents[index]`` in that parent's shape.
+    ``parents[index]`` in that parent's shape. Inside a forward-mode trace
+    (:func:`forward_trace`) the output also gets its tangent from
+    ``backward.jvp(tangents, node, parents, params)``.
     """
     data = _stored(data) if type(data) is not float else data
+    if _jvp_trace is not None:  # forward mode (jvp, hvp): the output's tangent rides along with its value
+        return _node_with_tangent(op, data, parents, backward, params)
     if _grad_enabled:
         for p in parents:
             if p.requires_grad:
@@ -351,6 +358,101 @@ def _node(data, op, parents, backward, params, requires_grad):
 
 
 _new_tensor = object.__new__
+
+
+# --- forward mode: tangents pushed along as the ops run -------------------
+
+
+class ForwardTrace:
+    """The tangents of the values computed while this trace is active (see :func:`forward_trace`).
+
+    ``record`` runs the tangent rules in grad mode, so that the tangents are
+    themselves differentiable (a jvp of Tensors); ``outer`` is the trace that
+    was active when this one started (forward over forward).
+    """
+
+    __slots__ = ("tangents", "record", "outer")
+
+    def __init__(self, record=False, outer=None):
+        self.tangents = {}  # id(tensor) -> (tensor, tangent); holding the tensor keeps its id unique
+        self.record, self.outer = record, outer
+
+    def tangent(self, value):
+        """The tangent of ``value`` (a Tensor), or None where it is 0 (a constant)."""
+        entry = self.tangents.get(id(value))
+        return None if entry is None else entry[1]
+
+    def attach(self, value, tangent):
+        """Give ``value`` a tangent: the direction in which it moves."""
+        self.tangents[id(value)] = (value, tangent)
+
+
+@contextlib.contextmanager
+def forward_trace(record=False):
+    """Push tangents along with every op run inside the block; yields the :class:`ForwardTrace`.
+
+    Attach tangents to the inputs first; each op's output then gets the tangent
+    its JVP rule computes from its inputs' tangents (J times the tangents).
+
+    >>> x = tensor(3.0, requires_grad=False)
+    >>> with forward_trace() as trace:
+    ...     trace.attach(x, tensor(1.0, requires_grad=False))
+    ...     y = x * x
+    >>> float(trace.tangent(y).data)
+    6.0
+    """
+    global _jvp_trace
+    trace = ForwardTrace(record, _jvp_trace)
+    _jvp_trace = trace
+    try:
+        yield trace
+    finally:
+        _jvp_trace = trace.outer
+
+
+def carry_tangents(source, target):
+    """Give ``target`` (a copy of ``source``, e.g. a new leaf to differentiate) the tangents ``source`` has.
+
+    >>> x, leaf = tensor(2.0, requires_grad=False), tensor(2.0)
+    >>> with forward_trace() as trace:
+    ...     trace.attach(x, tensor(1.0, requires_grad=False)); carry_tangents(x, leaf)
+    ...     float(trace.tangent(leaf).data)
+    1.0
+    """
+    trace = _jvp_trace
+    while trace is not None:
+        tangent = trace.tangent(source)
+        if tangent is not None:
+            trace.attach(target, tangent)
+        trace = trace.outer
+
+
+def _node_with_tangent(op, data, parents, backward, params):
+    """:func:`make_node` inside a forward-mode trace: the node, and its tangent in every active trace."""
+    if _grad_enabled and any(p.requires_grad for p in parents):
+        node = _node(data, op, tuple(parents), backward, params or {}, True)
+    else:
+        node = _node(data, None, (), None, {}, False)
+    _push_tangent(_jvp_trace, node, parents, backward, params)
+    return node
+
+
+def _push_tangent(trace, node, parents, backward, params):
+    """Give ``node`` its tangent in ``trace`` (and in every outer trace, first)."""
+    global _jvp_trace
+    if trace.outer is not None:  # the outer trace must know node's tangent before an inner rule uses node
+        _push_tangent(trace.outer, node, parents, backward, params)
+    tangents = [trace.tangent(p) for p in parents]
+    if all(t is None for t in tangents):
+        return  # every input is a constant here: so is the output
+    # the rule's own ops are this trace's arithmetic, not part of the function: only outer traces see them
+    active, _jvp_trace = _jvp_trace, trace.outer
+    try:
+        with grad_mode(trace.record and _grad_enabled):
+            tangent = backward.jvp(tangents, node, parents, params or {})
+    finally:
+        _jvp_trace = active
+    trace.attach(node, tangent)
 
 
 # --- the backward pass ----------------------------------------------
@@ -542,7 +644,7 @@ def _accumulate(grads, node, gradient):
     entry = grads.get(id(node))
     if entry is None:
         grads[id(node)] = (node, gradient)
-    elif _grad_enabled:  # recorded (create_graph): the sum is part of the graph
+    elif _grad_enabled or _jvp_trace is not None:  # recorded (create_graph), or forward mode (carries a tangent)
         grads[id(node)] = (node, entry[1] + gradient)
     else:  # first order: plain numbers, no graph to record
         grads[id(node)] = (node, Tensor(entry[1]._data + gradient._data, requires_grad=False))

@@ -32,8 +32,9 @@ class Function:
     gradient (a numpy array) and returns one gradient per input: a tuple, or a
     bare array when there is one input. Gradients of a custom gate are
     first-order only: backward works on arrays, so it is not recorded, and a
-    pass with ``create_graph=True`` (hvp, hessian) through it raises a
-    ValueError instead of silently treating its gradient as a constant.
+    pass with ``create_graph=True`` (hessian, grad of grad) through it raises a
+    ValueError instead of silently treating its gradient as a constant. A gate
+    has no forward-mode rule either: jvp and hvp through it raise a ValueError.
 
     >>> class Square(Function):
     ...     @staticmethod
@@ -109,6 +110,13 @@ class _GateBackward:
         """All the gate's input gradients as arrays (the first-order backward's step); None for a constant."""
         grads = self.gate._checked_backward(self.ctx, np.asarray(upstream), out.parents)
         return [g if p.requires_grad else None for g, p in zip(grads, out.parents)]
+
+    def jvp(self, tangents, out, inputs, params):
+        raise ValueError(
+            f"{self.gate.__name__}: a custom Function has a backward (reverse mode) but no forward-mode rule, so "
+            f"jvp and hvp cannot push a tangent through it; write the gate with backpropnb's operations instead "
+            f"(every op has a JVP rule), or use reverse mode only (grad, vjp, jacobian)"
+        )
 
 
 def _unbroadcast(name, gradient, shape):

@@ -1,6 +1,9 @@
-"""Functional transforms in the style of JAX: grad, vjp, jacobian, hvp, hessian, gradcheck.
+"""Functional transforms in the style of JAX: grad, vjp, jvp, jacobian, hvp, hessian, gradcheck.
 
-All of them are thin wrappers over one vector-Jacobian product. ``f`` receives
+grad, vjp, jacobian and hessian are thin wrappers over one vector-Jacobian
+product (reverse mode, multiplying the Jacobian from the left); jvp is forward
+mode, a Jacobian-vector product J v pushed along with the values (multiplying
+from the right); hvp combines the two. ``f`` receives
 Tensors. Called with numpy arrays or numbers, a transform returns numpy
 arrays; called with Tensors it returns Tensors that are themselves
 differentiable, so transforms compose: ``grad(grad(f))(x)`` is the second
@@ -13,14 +16,22 @@ import numbers
 
 import numpy as np
 
-from .engine import Tensor, as_array, backprop, backprop_arrays, tensor
+from .engine import Tensor, as_array, backprop, backprop_arrays, carry_tangents, forward_trace, tensor
 from .ops import stack
 
 
 def _as_input(x):
-    """A variable to differentiate with respect to (Tensors that need grads are used as they are)."""
+    """A variable to differentiate with respect to (Tensors that need grads are used as they are).
+
+    A constant Tensor becomes a new leaf that keeps its forward-mode tangent,
+    so that ``jvp(grad(f), (x,), (v,))`` sees x move.
+    """
     if isinstance(x, Tensor):
-        return x if x.requires_grad else tensor(x.data)
+        if x.requires_grad:
+            return x
+        leaf = tensor(x.data)
+        carry_tangents(x, leaf)
+        return leaf
     return tensor(x)
 
 
@@ -90,6 +101,58 @@ def vjp(f, *xs):
     return y, vjp_fn
 
 
+def jvp(f, primals, tangents):
+    """Evaluate ``y = f(*primals)`` and its change ``J v`` in the direction ``tangents``; return ``(y, J v)``.
+
+    Forward mode, as JAX's ``jvp``: each input carries a tangent (the
+    direction it moves in) and every op pushes the tangent of its output
+    along with its value, by the op's JVP rule. J is never built: one jvp
+    costs a small multiple of one evaluation of f, and gives the Jacobian
+    times a vector from the right (vjp multiplies from the left). With
+    several arguments ``J v`` is the sum of each argument's J_i v_i.
+
+    >>> y, y_dot = jvp(lambda x: x * x, (np.array([1.0, 2.0]),), (np.array([1.0, 0.0]),))
+    >>> y, y_dot
+    (array([1., 4.]), array([2., 0.]))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError(
+            f"jvp: primals and tangents must be tuples (one entry per argument of f), got "
+            f"{type(primals).__name__} and {type(tangents).__name__}; for one argument write jvp(f, (x,), (v,))"
+        )
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: {len(primals)} primal(s) but {len(tangents)} tangent(s); give one tangent per argument")
+    # Tensors in, Tensors out (differentiable), as for vjp; numbers and arrays in, arrays out
+    differentiable = any(isinstance(a, Tensor) for a in (*primals, *tangents))
+    inputs = [x if isinstance(x, Tensor) else Tensor(np.array(as_array(x)), requires_grad=False) for x in primals]
+    directions = []
+    for k, (x, v) in enumerate(zip(inputs, tangents)):
+        v = v if isinstance(v, Tensor) else Tensor(np.array(as_array(v, x.dtype)), requires_grad=False)
+        if v.shape != x.shape:
+            raise ValueError(
+                f"jvp: the tangent for argument {k} has shape {v.shape} but the argument has shape {x.shape}; "
+                f"pass a tangent of shape {x.shape}"
+            )
+        directions.append(v)
+    with forward_trace(record=differentiable) as trace:
+        for x, v in zip(inputs, directions):
+            trace.attach(x, v)
+        y = f(*inputs)
+    if isinstance(y, (tuple, list)):
+        raise TypeError(
+            f"jvp: f returned a {type(y).__name__} of {len(y)} outputs, but jvp needs one Tensor; "
+            f"return bp.stack([...]) of the outputs, or call jvp once per output"
+        )
+    if not isinstance(y, Tensor):
+        y = Tensor(y, requires_grad=False)
+    y_dot = trace.tangent(y)
+    if y_dot is None:  # f does not depend on its inputs: it does not move
+        y_dot = Tensor(np.zeros_like(y.data), requires_grad=False)
+    if differentiable:
+        return y, y_dot
+    return np.array(y.data), np.array(y_dot.data)
+
+
 def grad(f, argnums=0):
     """The gradient of a scalar-valued ``f`` with respect to argument(s) ``argnums``.
 
@@ -155,9 +218,16 @@ def hessian(f):
 
 
 def hvp(f):
-    """Hessian-vector product H(x) v by reverse over reverse: backpropagate through grad(f)(x) . v.
+    """Hessian-vector product H(x) v: the gradient of f's slope along v, by reverse over forward.
 
-    H is never built; the cost is a small multiple of one gradient.
+    The slope of f at x along v is the directional derivative ∇f(x) · v, and
+    its gradient is H v. Forward mode gives the slope in one pass,
+    ``jvp(f, (x,), (v,))``, with every tangent op recorded; one backward pass
+    through that recording gives its gradient. H is never built; the cost is
+    about two gradients. The same numbers (H is symmetric) come from
+    ``jvp(grad(f), (x,), (v,))``, forward over reverse, and from
+    backpropagating through grad(f)(x) · v, reverse over reverse (notebook 05),
+    up to rounding.
 
     >>> hvp(lambda v: (v ** 3).sum())(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
@@ -170,7 +240,18 @@ def hvp(f):
             raise ValueError(f"hvp: the direction v has shape {v_shape} but x has shape {x_shape}; they must match")
         if isinstance(v, Tensor) and not isinstance(x, Tensor):
             x = tensor(x)  # a differentiable v asks for a differentiable answer
-        return grad(lambda x_: (grad(f)(x_) * v).sum())(x)
+        if not isinstance(v, Tensor):
+            v = Tensor(as_array(v), requires_grad=False)  # read, never written
+
+        def slope(x):  # ∇f(x) · v, by forward mode
+            y, y_dot = jvp(f, (x,), (v,))
+            if y_dot.ndim != 0:
+                raise ValueError(
+                    f"hvp: f must return a scalar (0-d) but returned shape {y.shape}; reduce it (e.g. .sum())"
+                )
+            return y_dot
+
+        return grad(slope)(x)
 
     return product
 

@@ -1,4 +1,4 @@
-"""Every primitive operation: its forward and its vector-Jacobian rule, side by side.
+"""Every primitive operation: its forward, its vector-Jacobian and its Jacobian-vector rules, side by side.
 
 Each op is one call to :func:`primitive`: a forward on numpy arrays, one rule
 per input, and what the op needs to be shown and exported (the symbol drawn in
@@ -19,8 +19,17 @@ A rule may return its gradient in the broadcast shape; :meth:`Primitive.vjp`
 sums it back to the input's shape (broadcasting copies a value, and the copy
 gate adds), so the engine always receives gradients in their input's shape.
 
-To add an op: write its forward and rules and register them with one
-``primitive(...)`` call below; give it a property test in
+Beside each VJP rule sits a JVP rule, for forward mode (:func:`backpropnb.jvp`):
+it receives that input's tangent ``t`` (the direction in which the input
+moves, in the input's shape) and returns its share ``J t`` of the output's
+tangent; the shares of all inputs are added (an input that is a constant
+has no tangent and adds nothing). Reverse mode multiplies the Jacobian from
+the left (``gᵀ J``), forward mode from the right (``J t``). For an
+elementwise op J is diagonal, so both rules are the same formula. JVP rules
+run on Tensors only (inside :func:`backpropnb.engine.forward_trace`).
+
+To add an op: write its forward, its VJP rules and its JVP rules and register
+them with one ``primitive(...)`` call below; give it a property test in
 tests/test_engine_properties.py (a test fails until you do).
 """
 
@@ -59,6 +68,7 @@ class Primitive:
     variadic: bool = False
     float_warnings: bool = False  # may overflow or divide by zero: numpy's warning is re-issued under the op's name
     scalar: Callable | None = None  # the same forward on Python floats (float64 scalars), number for number
+    jvps: tuple = ()  # one JVP (forward-mode) rule per input: the input's tangent t -> its share J t of the output's
 
     def __call__(self, *inputs, **params):
         """Run the forward on Tensors and make the output node (on plain arrays inside a rule, just the forward)."""
@@ -190,6 +200,26 @@ class Primitive:
             grads.append(gradient)
         return grads
 
+    def jvp(self, tangents, out, inputs, params):
+        """The tangent of ``out``: the sum of each input's share J_i t_i (an input without a tangent adds nothing)."""
+        if not self.jvps:
+            raise ValueError(
+                f"{self.name}: this op has no JVP rule, so forward mode (jvp, hvp) cannot run through it; "
+                f"register one with primitive(..., jvp=...) beside its VJP rules"
+            )
+        total = None
+        for index, t in enumerate(tangents):
+            if t is None:
+                continue
+            if self.variadic:
+                term = self.jvps[0](t, out, *inputs, index=index, **params)
+            else:
+                term = self.jvps[index](t, out, *inputs, **params)
+            if term.shape != out.shape:  # a broadcast input moves every copy of itself
+                term = broadcast_to(term, shape=out.shape)
+            total = term if total is None else total + term
+        return total
+
     def write(self, names, params=None):
         """The op as a formula of its inputs' names, as the stepper prints it.
 
@@ -235,8 +265,13 @@ _EXPORTS: list[str] = []  # public functions, in order of registration
 _METHODS: dict[str, Callable] = {}  # Tensor attribute name -> function(self, *args)
 
 
-def primitive(name, forward, *rules, symbol, doc, prepare=None, export=None, method=None, operators=(), **shown):
+def primitive(
+    name, forward, *rules, jvp=None, symbol, doc, prepare=None, export=None, method=None, operators=(), **shown
+):
     """Register an op and return its public function (which lifts and checks its arguments).
+
+    ``rules`` are its VJP rules, one per input; ``jvp`` its JVP rules, one per
+    input in the same order (a single function for a one-input or variadic op).
 
     ``prepare(*args, **kwargs)`` turns the public function's arguments into
     ``(input Tensors, params)`` (default: every argument lifted to a Tensor),
@@ -248,7 +283,10 @@ def primitive(name, forward, *rules, symbol, doc, prepare=None, export=None, met
     """
     if name in REGISTRY:
         raise ValueError(f"primitive: an op named {name!r} is already registered")
-    op = REGISTRY[name] = Primitive(name, forward, rules, symbol, doc, **shown)
+    jvps = () if jvp is None else tuple(jvp) if isinstance(jvp, (tuple, list)) else (jvp,)
+    if jvps and len(jvps) != len(rules):
+        raise ValueError(f"primitive: {name} has {len(rules)} VJP rules but {len(jvps)} JVP rules; give one per input")
+    op = REGISTRY[name] = Primitive(name, forward, rules, symbol, doc, jvps=jvps, **shown)
     prepare = prepare or _lift_all
 
     def function(*args, **kwargs):
@@ -262,7 +300,8 @@ def primitive(name, forward, *rules, symbol, doc, prepare=None, export=None, met
         general = function
 
         def function(*args, **kwargs):
-            if not kwargs and not engine._plain_arrays:
+            # not inside a rule on plain arrays, nor in forward mode (the general path pushes the tangent)
+            if not kwargs and not engine._plain_arrays and engine._jvp_trace is None:
                 node = op.on_floats(args)
                 if node is not None:
                     return node
@@ -428,6 +467,7 @@ sum_to = primitive(
     "sum_to",
     _sum_to_forward,
     lambda g, out, x, shape: broadcast_to(g, shape=x.shape),
+    jvp=lambda t, out, x, shape: sum_to(t, shape=shape),
     symbol="sum_to",
     doc="Sum a broadcast array back down to ``shape`` (the adjoint of broadcasting).\n\n"
     ">>> sum_to(Tensor(np.ones((2, 3))), shape=(3,)).data\narray([2., 2., 2.])",
@@ -437,6 +477,7 @@ broadcast_to = primitive(
     "broadcast_to",
     lambda x, shape: np.broadcast_to(x, shape),
     lambda g, out, x, shape: sum_to(g, shape=x.shape),
+    jvp=lambda t, out, x, shape: broadcast_to(t, shape=shape),
     symbol="broadcast",
     doc="Copy ``x`` out to ``shape`` by numpy's broadcasting rules; the gradient is summed back.\n\n"
     ">>> broadcast_to(Tensor(1.0), shape=(2,)).data\narray([1., 1.])",
@@ -453,6 +494,7 @@ add = primitive(
     np.add,
     lambda g, out, a, b: g,
     lambda g, out, a, b: g,
+    jvp=(lambda t, out, a, b: t, lambda t, out, a, b: t),
     symbol="+",
     formula="{0} + {1}",
     doc="The add gate ``a + b``: it distributes, each input gets the upstream gradient.\n\n"
@@ -467,6 +509,7 @@ subtract = primitive(
     np.subtract,
     lambda g, out, a, b: g,
     lambda g, out, a, b: -g,
+    jvp=(lambda t, out, a, b: t, lambda t, out, a, b: -t),
     symbol="−",
     formula="{0} − {1}",
     doc="``a - b``: the first input gets the upstream gradient, the second its negative.\n\n"
@@ -481,6 +524,7 @@ multiply = primitive(
     np.multiply,
     lambda g, out, a, b: g * b,
     lambda g, out, a, b: g * a,
+    jvp=(lambda t, out, a, b: t * b, lambda t, out, a, b: t * a),
     symbol="×",
     formula="{0} × {1}",
     doc="The mul gate ``a * b``: it swaps, each input gets the upstream times the other input.\n\n"
@@ -495,6 +539,7 @@ divide = primitive(
     np.divide,
     lambda g, out, a, b: g / b,
     lambda g, out, a, b: -(g * out) / b,  # d(a/b)/db = -a/b**2 = -out/b
+    jvp=(lambda t, out, a, b: t / b, lambda t, out, a, b: -(t * out) / b),
     symbol="÷",
     formula="{0} / {1}",
     doc="``a / b``: local gradients 1/b and -a/b².\n\n>>> float(divide(Tensor(1.0), 4.0).data)\n0.25",
@@ -508,6 +553,7 @@ negative = primitive(
     "neg",
     np.negative,
     lambda g, out, a: -g,
+    jvp=lambda t, out, a: -t,
     symbol="×−1",
     formula="−{0}",
     doc="``-a``: the gradient changes sign.\n\n>>> float(negative(Tensor(2.0)).data)\n-2.0",
@@ -536,6 +582,7 @@ power = primitive(
     "pow",
     lambda a, exponent: np.power(a, np.result_type(a).type(exponent)),
     _pow_rule,
+    jvp=_pow_rule,  # elementwise: J is diagonal, so J t = Jᵀ t and the VJP rule serves for t too
     symbol="x^n",
     formula="{0}^{exponent}",
     doc="``a ** exponent`` for a constant exponent; local gradient n·a^(n-1).\n\n"
@@ -555,6 +602,7 @@ exp = primitive(
     "exp",
     np.exp,
     lambda g, out, a: g * out,
+    jvp=lambda t, out, a: t * out,
     symbol="exp",
     doc="Elementwise e**x; its local gradient is its own output.\n\n>>> float(exp(Tensor(0.0)).data)\n1.0",
     export="exp",
@@ -565,6 +613,7 @@ log = primitive(
     "log",
     np.log,
     lambda g, out, a: g / a,
+    jvp=lambda t, out, a: t / a,
     symbol="log",
     doc="Elementwise natural log; local gradient 1/x.\n\n>>> float(log(Tensor(1.0)).data)\n0.0",
     export="log",
@@ -575,6 +624,7 @@ expm1 = primitive(
     "expm1",
     np.expm1,
     lambda g, out, a: g * exp(a),  # d(e^x - 1)/dx = e^x (out + 1 would lose digits where out ≈ -1)
+    jvp=lambda t, out, a: t * exp(a),
     symbol="expm1",
     doc="Elementwise e**x - 1, exact for small x where exp(x) - 1 would cancel; local gradient e**x.\n\n"
     ">>> float(expm1(Tensor(1e-20)).data)\n1e-20",
@@ -586,6 +636,7 @@ log1p = primitive(
     "log1p",
     np.log1p,
     lambda g, out, a: g / (1 + a),
+    jvp=lambda t, out, a: t / (1 + a),
     symbol="log1p",
     doc="Elementwise log(1 + x), exact for small x where log(1 + x) would round; local gradient 1/(1 + x).\n\n"
     ">>> float(log1p(Tensor(1e-20)).data)\n1e-20",
@@ -598,6 +649,7 @@ tanh = primitive(
     np.tanh,
     # 1 - tanh² written as 4σ(2x)σ(-2x): the same number, but it keeps its digits where tanh ≈ ±1
     lambda g, out, a: g * (4 * sigmoid(2 * a) * sigmoid(-2 * a)),
+    jvp=lambda t, out, a: t * (4 * sigmoid(2 * a) * sigmoid(-2 * a)),
     symbol="tanh",
     doc="Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0",
     export="tanh",
@@ -616,6 +668,7 @@ sigmoid = primitive(
     _sigmoid_forward,
     # the fused node's local gradient (1 - s)·s, with 1 - s = σ(-x) so that it keeps its digits where s ≈ 1
     lambda g, out, a: g * (out * sigmoid(-a)),
+    jvp=lambda t, out, a: t * (out * sigmoid(-a)),
     symbol="σ",
     doc="The sigmoid 1/(1+e^-x) as one fused node with local gradient (1 - s) * s.\n\n"
     ">>> round(float(sigmoid(Tensor(1.0)).data), 4)\n0.7311",
@@ -627,6 +680,7 @@ relu = primitive(
     "relu",
     lambda a: np.maximum(a, 0),
     lambda g, out, a: g * _mask(_array(a) > 0),  # convention: the gradient at 0 is 0
+    jvp=lambda t, out, a: t * _mask(_array(a) > 0),
     symbol="ReLU",
     doc="max(x, 0) elementwise; the gradient passes where x > 0 and is 0 elsewhere (0 at x = 0).\n\n"
     ">>> relu(Tensor([-1.0, 2.0])).data\narray([0., 2.])",
@@ -639,6 +693,7 @@ maximum = primitive(
     np.maximum,
     lambda g, out, a, b: g * _mask(_array(a) >= _array(b)),  # a tie goes to the first input
     lambda g, out, a, b: g * _mask(_array(a) < _array(b)),
+    jvp=(lambda t, out, a, b: t * _mask(_array(a) >= _array(b)), lambda t, out, a, b: t * _mask(_array(a) < _array(b))),
     symbol="max",
     doc="""The max gate: elementwise larger of ``a`` and ``b``; it routes the gradient.
 
@@ -689,6 +744,7 @@ sum = primitive(  # noqa: A001 - the lecture's name, as numpy.sum
     "sum",
     lambda a, axis, keepdims: np.sum(a, axis=axis, keepdims=keepdims),
     _sum_rule,
+    jvp=lambda t, out, a, axis, keepdims: sum(t, axis=axis, keepdims=keepdims),  # a linear op: J t is the op on t
     symbol="Σ",
     doc="Sum over ``axis`` (all axes by default); the gradient is copied back to every element.\n\n"
     ">>> float(sum(Tensor([1.0, 2.0, 3.0])).data)\n6.0",
@@ -700,6 +756,7 @@ mean = primitive(
     "mean",
     lambda a, axis, keepdims: np.mean(a, axis=axis, keepdims=keepdims),
     _mean_rule,
+    jvp=lambda t, out, a, axis, keepdims: mean(t, axis=axis, keepdims=keepdims),
     symbol="mean",
     doc="Mean over ``axis`` (all axes by default); each element gets upstream / count.\n\n"
     ">>> float(mean(Tensor([1.0, 2.0, 3.0])).data)\n2.0",
@@ -726,6 +783,7 @@ reshape = primitive(
     "reshape",
     lambda a, shape: np.reshape(a, shape),
     lambda g, out, a, shape: reshape(g, a.shape),
+    jvp=lambda t, out, a, shape: reshape(t, shape),
     symbol="reshape",
     doc="The same numbers in a new shape; the gradient is reshaped back.\n\n"
     ">>> reshape(Tensor([1.0, 2.0, 3.0, 4.0]), 2, 2).shape\n(2, 2)",
@@ -750,6 +808,7 @@ transpose = primitive(
     "transpose",
     lambda a, axes: np.transpose(a, axes),
     lambda g, out, a, axes: transpose(g, None if axes is None else tuple(np.argsort(axes))),
+    jvp=lambda t, out, a, axes: transpose(t, axes),
     symbol="ᵀ",
     doc="Permute the axes (reverse them by default); the gradient is permuted back.\n\n"
     ">>> transpose(Tensor(np.zeros((2, 3)))).shape\n(3, 2)",
@@ -813,6 +872,7 @@ index_add = primitive(
     "index_add",
     _index_add_forward,
     lambda g, out, a, index, shape: getitem(g, index),
+    jvp=lambda t, out, a, index, shape: index_add(t, index=index, shape=shape),
     symbol="index_add",
     doc="A zero array of ``shape`` with ``g`` added at ``index`` (the adjoint of indexing).\n\n"
     ">>> index_add(Tensor([5.0]), index=[1], shape=(3,)).data\narray([0., 5., 0.])",
@@ -822,6 +882,7 @@ getitem = primitive(
     "getitem",
     lambda a, index: a[index],
     lambda g, out, a, index: index_add(g, index=index, shape=a.shape),
+    jvp=lambda t, out, a, index: getitem(t, index),
     symbol="[ ]",
     doc="``a[index]`` for slices, integers and integer arrays; the gradient is scattered back.\n\n"
     ">>> getitem(Tensor([1.0, 2.0, 3.0]), slice(1, None)).data\narray([2., 3.])",
@@ -847,6 +908,7 @@ stack = primitive(
     "stack",
     lambda *arrays, axis: np.stack(arrays, axis=axis),
     lambda g, out, *inputs, index, axis: getitem(g, (slice(None),) * axis + (index,)),
+    jvp=lambda t, out, *inputs, index, axis: index_add(t, index=(slice(None),) * axis + (index,), shape=out.shape),
     symbol="stack",
     variadic=True,
     doc="Join same-shaped tensors along a new axis; each input gets its slice of the gradient.\n\n"
@@ -915,6 +977,7 @@ matmul = primitive(
     _matmul_forward,
     _matmul_rule_a,
     _matmul_rule_b,
+    jvp=(lambda t, out, a, b: t @ b, lambda t, out, a, b: a @ t),  # the product rule, one term per input
     symbol="@",
     formula="{0} @ {1}",
     doc="""Matrix product with numpy's rules (vectors, matrices, batches).
@@ -944,6 +1007,7 @@ dot = primitive(
     np.dot,
     lambda g, out, a, b: g * b,
     lambda g, out, a, b: g * a,
+    jvp=(lambda t, out, a, b: dot(t, b), lambda t, out, a, b: dot(a, t)),
     symbol="·",
     doc="Dot product of two 1-D vectors of one length.\n\n"
     ">>> float(dot(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])).data)\n11.0",
@@ -1006,13 +1070,16 @@ def _along_axis(name):
     return prepare
 
 
+def _softmax_rule(g, out, a, axis):
+    # out·(g - Σ g·out), with g - Σ g·out regrouped as g(1 - out) - (Σ g·out - g·out) so that nothing cancels
+    return out * (g * _one_minus_softmax(a, axis) - (sum(g * out, axis=axis, keepdims=True) - g * out))
+
+
 softmax = primitive(
     "softmax",
     _softmax_forward,
-    # out·(g - Σ g·out), with g - Σ g·out regrouped as g(1 - out) - (Σ g·out - g·out) so that nothing cancels
-    lambda g, out, a, axis: (
-        out * (g * _one_minus_softmax(a, axis) - (sum(g * out, axis=axis, keepdims=True) - g * out))
-    ),
+    _softmax_rule,
+    jvp=_softmax_rule,  # softmax's Jacobian diag(s) - s sᵀ is symmetric: J t = Jᵀ t
     symbol="softmax",
     doc="exp(a) / sum(exp(a)) along ``axis``, computed without overflow.\n\n"
     ">>> softmax(Tensor([0.0, 0.0])).data\narray([0.5, 0.5])",
@@ -1025,6 +1092,7 @@ log_softmax = primitive(
     _log_softmax_forward,
     # g - softmax·Σg, regrouped as g(1 - softmax) - softmax·(Σg - g), with 1 - softmax = -expm1(out)
     lambda g, out, a, axis: g * -expm1(out) - softmax(a, axis=axis) * (sum(g, axis=axis, keepdims=True) - g),
+    jvp=lambda t, out, a, axis: t - sum(exp(out) * t, axis=axis, keepdims=True),  # t - Σ softmax·t
     symbol="log_softmax",
     doc="log(softmax(a)) along ``axis``, computed stably.\n\n"
     ">>> log_softmax(Tensor([0.0, 0.0])).data.round(4)\narray([-0.6931, -0.6931])",
@@ -1073,6 +1141,8 @@ cross_entropy = primitive(
     "cross_entropy",
     _cross_entropy_forward,
     _cross_entropy_rule,
+    # a scalar output: J t is the gradient (softmax - one_hot) / N dotted with t
+    jvp=lambda t, out, logits, labels: sum(t * _cross_entropy_rule(1.0, out, logits, labels)),
     symbol="CE",
     doc="""Mean softmax cross-entropy of ``logits`` (N, C) against integer ``labels`` (N,).
 

@@ -185,6 +185,52 @@ class WrongShape(Function):
         return np.ones(7)
 
 
+def test_forward_mode_misuse_names_jvp_and_the_shapes():
+    f = lambda x: (x**2).sum()
+    with raises(ValueError, "jvp", "(3,)", "(2,)"):
+        bp.jvp(f, (np.ones(2),), (np.ones(3),))
+    with raises(ValueError, "jvp", "2 primal", "1 tangent"):
+        bp.jvp(lambda a, b: a * b, (1.0, 2.0), (1.0,))
+    with raises(TypeError, "jvp", "tuple", "(x,)"):
+        bp.jvp(f, np.ones(2), np.ones(2))
+    with raises(TypeError, "jvp", "2 outputs"):
+        bp.jvp(lambda x: (x, x), (np.ones(2),), (np.ones(2),))
+
+
+class Square(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        (x,) = ctx.saved
+        return 2 * x * grad_output
+
+
+def test_forward_mode_through_a_custom_gate_names_the_gate_and_the_fix():
+    f = lambda x: Square.apply(x).sum()
+    with raises(ValueError, "Square", "custom Function", "no forward-mode rule", "backpropnb's operations"):
+        bp.jvp(f, (np.ones(2),), (np.ones(2),))
+    with raises(ValueError, "Square", "custom Function", "no forward-mode rule"):
+        bp.hvp(f)(np.ones(2), np.ones(2))
+    assert bp.engine._jvp_trace is None  # the failed call left no forward-mode trace behind
+    # reverse mode still works through it, and a constant input carries no tangent into it
+    np.testing.assert_array_equal(bp.grad(f)(np.array([1.0, 2.0])), [2.0, 4.0])
+    c = tensor(np.array([1.0, 2.0]), requires_grad=False)
+    _, y_dot = bp.jvp(lambda x: (x * Square.apply(c)).sum(), (np.ones(2),), (np.ones(2),))
+    assert float(y_dot) == 5.0
+
+
+def test_an_op_without_a_jvp_rule_is_refused_by_name():
+    from backpropnb.ops import Primitive
+
+    op = Primitive("no_jvp", np.negative, (lambda g, out, a: -g,), "n", "doc")
+    with raises(ValueError, "no_jvp", "no JVP rule", "primitive(..., jvp=...)"):
+        bp.jvp(lambda x: op(x), (np.ones(2),), (np.ones(2),))
+
+
 def test_custom_gate_returning_the_wrong_number_of_gradients():
     x = tensor(np.ones(3))
     with raises(ValueError, "TwoForOne", "2 gradients", "1 input"):

@@ -168,3 +168,21 @@ def test_float32_scalars_stay_float32():
     y.backward()
     assert y.dtype == np.float32 and x.grad.dtype == np.float32
     assert float(x.grad) == pytest.approx(2 + 1 - np.tanh(1.5) ** 2, rel=1e-6)
+
+
+def test_a_backward_pass_leaves_the_garbage_collector_as_it_found_it():
+    import gc
+
+    x = bp.tensor(2.0)
+    assert gc.isenabled()
+    (x * x).backward()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        (x * x).backward()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError, match="seed gradient has shape"):
+        bp.tensor([1.0, 2.0]).sum().backward(np.ones(2))
+    assert gc.isenabled()

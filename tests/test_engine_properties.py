@@ -6,8 +6,12 @@ and log. The checks, all in float64:
 
 * the gradient of a scalar loss built on the op matches central differences;
 * ``jacobian`` matches central differences of the op's (vector) output;
-* ``hvp`` matches ``hessian(f)(x) @ v`` and the central difference of gradients,
-  which checks the double-backward (second-order) rule of every op.
+* ``jvp`` (forward mode, each op's JVP rule) matches the explicit
+  ``jacobian(f)(x) @ v`` and the directional central difference of f;
+* ``hvp`` (reverse over forward) and ``jvp(grad(f))`` (forward over reverse)
+  match ``hessian(f)(x) @ v`` and backpropagating through grad(f)(x) · v
+  (reverse over reverse), and the central difference of gradients, which
+  checks every op's rules once differentiated again.
 
 Central differences use the five-point stencil, whose error is O(h^4), so
 that a relative error of 1e-6 is a meaningful bar. The relative error is taken
@@ -343,6 +347,7 @@ INTERNAL = {"sum_to", "broadcast_to", "index_add"}
 def test_every_registered_op_has_a_symbol_a_doc_and_a_property_test():
     assert set(REGISTRY) == set(CASES)
     for name, op in REGISTRY.items():
+        assert len(op.jvps) == len(op.rules), f"{name} needs one JVP rule per VJP rule (primitive(..., jvp=...))"
         assert op.symbol.strip(), f"{name} has no symbol to draw"
         assert ">>>" in op.doc and op.doc.split("\n")[0].strip(), f"{name} has no doc with an example"
         assert op.write([f"a{i}" for i in range(3)], {"exponent": 2}).strip(), name
@@ -399,14 +404,37 @@ def check_jacobian(case):
         assert_close(J, central_difference(replace, x), what=f"{case.name} jacobian of input {k}")
 
 
+def check_jvp(case, seed=1):
+    """Forward mode: J v from the ops' JVP rules against the explicit Jacobian and a directional difference."""
+    output = evaluate(case.f, case.inputs)
+    rng = np.random.default_rng(seed)
+    vs = [rng.uniform(-1, 1, x.shape) for x in case.inputs]
+    y, y_dot = bp.jvp(case.f, tuple(case.inputs), tuple(vs))
+    assert isinstance(y_dot, np.ndarray) and y_dot.shape == output.shape and y_dot.dtype == np.float64
+    assert_close(y, output, rtol=1e-12, what=f"{case.name} jvp's value")
+    explicit = np.zeros(output.shape)
+    for k, v in enumerate(vs):
+        J = bp.jacobian(case.f, argnums=k)(*case.inputs)
+        explicit = explicit + np.tensordot(J, v, axes=v.ndim)
+    assert_close(y_dot, explicit, rtol=1e-10, what=f"{case.name} jvp vs jacobian @ v")
+    moved = lambda s: evaluate(case.f, [x + s * v for x, v in zip(case.inputs, vs)])
+    assert_close(
+        y_dot, directional_difference(moved, np.array(0.0), np.array(1.0)), what=f"{case.name} jvp vs difference"
+    )
+
+
 def check_hvp(case, seed=0):
     f, x = flat(case)
     v = np.random.default_rng(seed).uniform(-1, 1, x.shape)
-    hv = bp.hvp(f)(x, v)
-    H = bp.hessian(f)(x)
+    hv = bp.hvp(f)(x, v)  # reverse over forward: the gradient of the jvp
+    H = bp.hessian(f)(x)  # reverse over reverse, one row per output
     assert H.shape == x.shape * 2
     assert_close(H, H.T, rtol=1e-10, what=f"{case.name} Hessian symmetry")
     assert_close(hv, H @ v, rtol=1e-10, what=f"{case.name} hvp vs hessian @ v")
+    double_backprop = bp.grad(lambda z: (bp.grad(f)(z) * v).sum())(x)  # reverse over reverse, one product
+    assert_close(hv, double_backprop, rtol=1e-12, what=f"{case.name} hvp vs backprop through grad · v")
+    _, forward_over_reverse = bp.jvp(bp.grad(f), (x,), (v,))  # the jvp of the gradient
+    assert_close(forward_over_reverse, double_backprop, rtol=1e-12, what=f"{case.name} jvp of grad vs double backprop")
     gradient = lambda z: bp.grad(f)(z)
     assert_close(hv, directional_difference(gradient, x, v), what=f"{case.name} hvp vs difference of gradients")
 
@@ -418,6 +446,14 @@ def test_gradient_and_jacobian_match_central_differences(name, data):
     case = data.draw(CASES[name], label="case")
     check_gradient(case)
     check_jacobian(case)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@SETTINGS
+@given(data=st.data())
+def test_forward_mode_jvp_matches_jacobian_times_v_and_differences(name, data):
+    case = data.draw(CASES[name], label="case")
+    check_jvp(case)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -599,10 +635,11 @@ def node_weights(program):
 
 @GRAPH_SETTINGS
 @given(program=programs())
-def test_random_graphs_gradient_jacobian_and_hvp(program):
+def test_random_graphs_gradient_jacobian_jvp_and_hvp(program):
     case = program_case(program)
     check_gradient(case)
     check_jacobian(case)
+    check_jvp(case)
     check_hvp(case)
 
 

@@ -1,4 +1,4 @@
-"""The functional transforms: grad, vjp, jacobian, hvp, hessian, gradcheck."""
+"""The functional transforms: grad, vjp, jvp, jacobian, hvp, hessian, gradcheck."""
 
 import numpy as np
 import pytest
@@ -120,6 +120,90 @@ def test_hvp_with_a_tensor_direction_is_differentiable_in_it():
     close(v.grad, [6.0, 18.0])
 
 
+def test_jvp_multiplies_the_jacobian_from_the_right():
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((3, 4))
+    f = lambda x: (tensor(W, requires_grad=False) @ x).tanh()
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+    y, y_dot = bp.jvp(f, (x,), (v,))
+    close(y, np.tanh(W @ x))
+    close(y_dot, (1 - np.tanh(W @ x) ** 2) * (W @ v))
+    close(y_dot, bp.jacobian(f)(x) @ v)
+    # several arguments: the tangents' effects add up
+    a, b = np.array([1.0, 2.0]), np.array([3.0, -1.0])
+    _, y_dot = bp.jvp(lambda a, b: a * b, (a, b), (np.array([1.0, 0.0]), np.array([0.0, 1.0])))
+    close(y_dot, [3.0, 2.0])
+    # a function that ignores its input does not move
+    _, y_dot = bp.jvp(lambda x: tensor(2.0) * 3, (1.0,), (1.0,))
+    close(y_dot, 0.0)
+
+
+def test_jvp_keeps_float32_and_numbers_become_float64():
+    x = np.array([1.0, 2.0], np.float32)
+    y, y_dot = bp.jvp(lambda t: t * t, (x,), (np.ones(2),))
+    assert y.dtype == y_dot.dtype == np.float32
+    y, y_dot = bp.jvp(lambda t: t**3, (2,), (1,))
+    assert y_dot.dtype == np.float64 and float(y_dot) == 12.0
+
+
+def test_jvp_of_tensors_is_differentiable_and_nests():
+    f = lambda x: (x**3).sum()
+    x = tensor([1.0, -2.0])
+    v = tensor([1.0, 1.0], requires_grad=False)
+    y, y_dot = bp.jvp(f, (x,), (v,))  # sum 3 x² v
+    assert isinstance(y_dot, bp.Tensor)
+    close(y_dot, 15.0)
+    y_dot.backward()
+    close(x.grad, [6.0, -12.0])  # d/dx of sum 3 x² v = 6 x v
+    # forward over forward: u^T H v
+    u = np.array([2.0, 0.5])
+    inner = lambda z: bp.jvp(f, (z,), (v,))[1]
+    _, second = bp.jvp(inner, (np.array([1.0, -2.0]),), (u,))
+    close(second, u @ np.diag(6 * np.array([1.0, -2.0])) @ v.data)
+
+
+def test_hvp_is_jvp_of_grad_and_zero_where_the_gradient_does_not_move():
+    rng = np.random.default_rng(2)
+    A = rng.standard_normal((3, 3))
+    f = lambda x: ((tensor(A, requires_grad=False) @ x).sigmoid() ** 2).sum()
+    x, v = rng.standard_normal(3), rng.standard_normal(3)
+    close(bp.hvp(f)(x, v), bp.jvp(bp.grad(f), (tensor(x),), (v,))[1])
+    close(bp.hvp(f)(x, v), bp.hessian(f)(x) @ v)
+    close(bp.hvp(lambda x: (x * 2.0).sum())(x, v), np.zeros(3))  # linear: H = 0
+    close(bp.hvp(lambda x: tensor(1.0) * 1)(x, v), np.zeros(3))  # constant
+
+
+def test_hvp_three_ways_reverse_over_forward_forward_over_reverse_reverse_over_reverse():
+    rng = np.random.default_rng(3)
+    A = rng.standard_normal((4, 4))
+    f = lambda x: ((tensor(A, requires_grad=False) @ x).tanh() ** 2).sum() + (x**3).sum()
+    x, v = rng.standard_normal(4), rng.standard_normal(4)
+    reverse_over_reverse = bp.grad(lambda z: (bp.grad(f)(z) * v).sum())(x)
+    close(bp.hvp(f)(x, v), reverse_over_reverse)  # the gradient of the jvp
+    _, forward_over_reverse = bp.jvp(bp.grad(f), (x,), (v,))  # the jvp of the gradient
+    close(forward_over_reverse, reverse_over_reverse)
+    _, forward_over_reverse = bp.jvp(bp.grad(f), (tensor(x),), (v,))
+    close(forward_over_reverse, reverse_over_reverse)
+
+
+def test_a_first_order_backward_inside_forward_mode_pushes_tangents():
+    """A backward pass run while a forward-mode trace is active (engine._jvp_trace is set) must run its rules as
+    engine ops, so that each pushes a tangent: the gradient's tangent is then H v."""
+    from backpropnb import engine
+
+    x0, v0 = np.array([0.5, -1.0]), np.array([1.0, 2.0])
+    x, v = tensor(x0), tensor(v0, requires_grad=False)
+    with engine.forward_trace() as trace:
+        trace.attach(x, v)
+        y = (x * x * x).sum() + x.tanh().sum()  # x feeds two ops: its gradients are summed
+        gradient = engine.backprop(y)[id(x)][1]  # create_graph=False
+        hv = trace.tangent(gradient)
+    t = np.tanh(x0)
+    close(gradient, 3 * x0**2 + 1 - t**2)
+    close(hv, (6 * x0 - 2 * t * (1 - t**2)) * v0)
+    assert engine._jvp_trace is None
+
+
 def test_gradcheck_reports_the_worst_relative_error():
     x = np.array([0.3, -1.2, 2.0])
     assert bp.gradcheck(lambda t: (t.tanh() * t.exp()).sum(), x) < 1e-7
@@ -152,3 +236,31 @@ def test_transforms_keep_the_dtype(dtype):
     assert bp.grad(f)(x).dtype == dtype
     assert bp.jacobian(bp.sigmoid)(x).dtype == dtype
     assert bp.hessian(f)(x).dtype == dtype
+
+
+def test_hvp_where_a_summed_gradient_is_passed_on_by_an_add_gate():
+    """A node used twice gets a sum of gradients; an add gate then hands that same sum to both of its inputs,
+    which get more gradients of their own: none of them may change the others' numbers."""
+
+    def f(x):
+        p = x**2
+        c = p * 2.0
+        q = x.tanh()
+        n = q + (p + c)  # n is used twice: its gradient is a sum, handed on unchanged to q, p + c, p and c
+        return (n * n).sum() + n.sum()  # c then sends p more: p's sum must not be the one q still reads
+
+    x, v = np.array([0.3, -0.7, 1.1]), np.array([1.0, -2.0, 0.5])
+    double_backprop = bp.grad(lambda z: (bp.grad(f)(z) * v).sum())(x)
+    close(bp.hvp(f)(x, v), double_backprop)
+    close(bp.hvp(f)(x, v), bp.hessian(f)(x) @ v)
+    # a flat vector read in slices: each slice's gradient is scattered back and the sums add up in place
+    g = lambda z: (z[:2] ** 3).sum() + (z[1:] * z[:2]).sum() + (z[::2].tanh() ** 2).sum() + (z**2).sum()
+    close(bp.hvp(g)(x, v), bp.hessian(g)(x) @ v)
+
+
+def test_forward_and_reverse_mode_nest_to_third_derivatives():
+    f = lambda x: (x**4).sum()  # the third derivative contracted with u and v: 24 x u v
+    x, v, u = np.array([1.0, 2.0]), np.array([1.0, -1.0]), np.array([0.5, 2.0])
+    close(bp.jvp(lambda z: bp.hvp(f)(z, v), (x,), (u,))[1], 24 * x * u * v)
+    u_t = tensor(u, requires_grad=False)
+    close(bp.hvp(lambda z: bp.jvp(f, (z,), (u_t,))[1])(x, v), 24 * x * u * v)
