@@ -16,11 +16,11 @@ import pytest
 from jupyterlab_driver import (
     SCREENSHOTS,
     SVG_OUTPUT,
-    WIDGET_VIEW,
     error_outputs,
     expect,
     open_notebook,
     run_all,
+    run_widget_notebook,
     tag_outputs,
     write_notebook,
 )
@@ -118,10 +118,7 @@ def test_every_drawing_of_a_tutorial_fits_its_column(laptop, server, name):
 def test_the_stepper_keeps_the_current_node_in_view_at_every_step(laptop, server):
     path = "drawings/stepper.ipynb"
     write_notebook(server.root / path, ["from backpropnb.widgets import BackwardStepper\nBackwardStepper()"])
-    open_notebook(laptop, server, path)
-    run_all(laptop)
-    assert tag_outputs(laptop)["widgets"] == 1
-    view = laptop.locator(WIDGET_VIEW)
+    view = run_widget_notebook(laptop, server, path)
     select = view.locator(".widget-dropdown select")
     step_text = view.locator(".widget-html pre").first
     for example, steps in STEPPER_EXAMPLES.items():
@@ -160,10 +157,7 @@ def test_a_long_chain_is_drawn_folded_and_steps_in_the_browser(laptop, server):
             "BackwardStepper(w)",
         ],
     )
-    open_notebook(laptop, server, path)
-    run_all(laptop)
-    assert tag_outputs(laptop)["widgets"] == 1
-    view = laptop.locator(WIDGET_VIEW)
+    view = run_widget_notebook(laptop, server, path)
     for k in (1, 2, 3, 4):
         view.get_by_role("button", name="next step").click()
         expect(view.locator(".widget-html pre").first).to_contain_text(f"step {k} of 300")

@@ -15,13 +15,9 @@ import re
 import pytest
 from jupyterlab_driver import (
     SCREENSHOTS,
-    WIDGET_VIEW,
     expect,
-    frontend_of,
-    open_notebook,
-    run_all,
+    run_widget_notebook,
     svg_texts,
-    tag_outputs,
     widget_errors,
     write_notebook,
 )
@@ -31,22 +27,7 @@ def open_explorer(page, server, name):
     """A notebook with one cell showing ``name()``, run; the explorer's widget view, once drawn."""
     path = f"explorers/{name}.ipynb"
     write_notebook(server.root / path, [f"from backpropnb.widgets import {name}\n{name}()"])
-    open_notebook(page, server, path)
-    run_all(page)
-    assert tag_outputs(page)["widgets"] == 1
-    view = page.locator(WIDGET_VIEW)
-    if frontend_of(page) == "classic":
-        try:
-            expect(view.locator(".widget-vbox").first).to_be_visible(timeout=15_000)
-        except AssertionError:
-            # Classic Notebook 6.5 now and then leaves a widget output blank when the kernel's first comm
-            # messages beat its widgets extension (seen in about one run in five, never in Lab or Notebook 7).
-            # Reopen the page and run again, as a student would; a second blank output fails the test.
-            open_notebook(page, server, path)
-            run_all(page)
-            assert tag_outputs(page)["widgets"] == 1
-    expect(view.locator(".widget-vbox").first).to_be_visible()
-    return view
+    return run_widget_notebook(page, server, path)
 
 
 def control(view, kind, label):
