@@ -47,6 +47,16 @@ def _argnums(argnums, count, name):
     return tuple(n % count for n in nums)
 
 
+def _one_output(y, name, needs, instead):
+    """f's result as one Tensor (a number or array becomes a constant); a tuple of outputs is a TypeError."""
+    if isinstance(y, (tuple, list)):
+        raise TypeError(
+            f"{name}: f returned a {type(y).__name__} of {len(y)} outputs, but {needs}; "
+            f"return bp.stack([...]) of the outputs, or {instead}"
+        )
+    return y if isinstance(y, Tensor) else Tensor(y, requires_grad=False)
+
+
 def _vjp(f, args, nums):
     """Call f with variables at ``nums`` (constants elsewhere); return (y, vjp_fn, differentiable)."""
     # Tensors in, Tensors out: the result stays differentiable if a differentiated argument is a Tensor,
@@ -55,14 +65,7 @@ def _vjp(f, args, nums):
         isinstance(a, Tensor) and a.requires_grad for a in args
     )
     inputs = [_as_input(a) if i in nums else _as_constant(a) for i, a in enumerate(args)]
-    y = f(*inputs)
-    if isinstance(y, (tuple, list)):
-        raise TypeError(
-            f"vjp: f returned a {type(y).__name__} of {len(y)} outputs, but these transforms need one Tensor; "
-            f"return bp.stack([...]) of the outputs, or transform one function per output"
-        )
-    if not isinstance(y, Tensor):
-        y = Tensor(y, requires_grad=False)
+    y = _one_output(f(*inputs), "vjp", "these transforms need one Tensor", "transform one function per output")
     variables = [inputs[n] for n in nums]
 
     def vjp_fn(v):
@@ -138,13 +141,7 @@ def jvp(f, primals, tangents):
         for x, v in zip(inputs, directions):
             trace.attach(x, v)
         y = f(*inputs)
-    if isinstance(y, (tuple, list)):
-        raise TypeError(
-            f"jvp: f returned a {type(y).__name__} of {len(y)} outputs, but jvp needs one Tensor; "
-            f"return bp.stack([...]) of the outputs, or call jvp once per output"
-        )
-    if not isinstance(y, Tensor):
-        y = Tensor(y, requires_grad=False)
+    y = _one_output(y, "jvp", "jvp needs one Tensor", "call jvp once per output")
     y_dot = trace.tangent(y)
     if y_dot is None:  # f does not depend on its inputs: it does not move
         y_dot = Tensor(np.zeros_like(y.data), requires_grad=False)

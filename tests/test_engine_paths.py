@@ -14,10 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_engine_properties import CASES, SETTINGS, loss_of
+from test_render_graph import Cube  # a custom gate x**3 with a hand-written backward
 
 import backpropnb as bp
 from backpropnb.engine import Tensor, backprop, backprop_arrays, seed_for, topological_order
-from backpropnb.function import Function
 
 
 def both_paths(f, arrays, dtype):
@@ -73,17 +73,6 @@ def test_an_overflowing_step_warns_as_on_tensors():
 
 
 def test_a_custom_gate_runs_on_arrays_in_the_first_order_pass():
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
-
-        @staticmethod
-        def backward(ctx, grad_output):
-            (x,) = ctx.saved
-            return 3 * x**2 * grad_output
-
     x = bp.tensor([1.0, 2.0])
     (Cube.apply(x) * bp.tensor([1.0, -1.0], requires_grad=False)).sum().backward()
     np.testing.assert_array_equal(x.grad, [3.0, -12.0])
