@@ -766,11 +766,20 @@ class _Shared:
 
 
 def _shared_arrays(grads):
-    """The ids of arrays that are a node's data or the gradient of more than one node."""
+    """The ids of arrays that are a node's data, the gradient of more than one node, or the base of a view.
+
+    A gradient that another gradient is a view of (a transpose, a reshape) must be copied too: a write
+    into one node's ``.grad`` must never reach another's.
+    """
     seen, shared = set(), {id(node._data) for node, _ in grads}
     for _, gradient in grads:
-        key = id(gradient._data if isinstance(gradient, Tensor) else gradient)
+        array = gradient._data if isinstance(gradient, Tensor) else gradient
+        key = id(array)
         if key in seen:
             shared.add(key)
         seen.add(key)
+        base = getattr(array, "base", None)
+        while base is not None:
+            shared.add(id(base))
+            base = base.base
     return shared

@@ -175,3 +175,19 @@ def test_a_backward_pass_leaves_the_garbage_collector_as_it_found_it():
     with pytest.raises(ValueError, match="seed gradient has shape"):
         bp.tensor([1.0, 2.0]).sum().backward(np.ones(2))
     assert gc.isenabled()
+
+
+def test_a_grad_written_in_place_never_changes_another_nodes_grad():
+    # x's gradient is a view (a transpose) of t's: writing into t.grad first must not reach x.grad
+    x = bp.tensor(np.arange(6.0).reshape(2, 3))
+    t = x.T
+    (t * bp.tensor(np.full((3, 2), 2.0), requires_grad=False)).sum().backward()
+    t.grad[...] = 0.0
+    np.testing.assert_array_equal(x.grad, np.full((2, 3), 2.0))
+    # and the add gate: both inputs receive one array
+    a, b = bp.tensor([1.0, 2.0]), bp.tensor([3.0, 4.0])
+    s = a + b
+    (s * 3.0).sum().backward()
+    a.grad[0] = 99.0
+    np.testing.assert_array_equal(b.grad, [3.0, 3.0])
+    np.testing.assert_array_equal(s.grad, [3.0, 3.0])
