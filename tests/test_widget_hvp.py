@@ -103,7 +103,7 @@ def test_explorer_saddle_and_rosenbrock_through_the_controls():
     explorer.controls["function"].value = "rosenbrock"
     snapshot = explorer.snapshot()
     assert "Hessian H = [[802, -400], [-400, 200]]" in snapshot
-    assert "H·v by double backprop, hvp(f)(x, v):  (802, -400)" in snapshot
+    assert "H·v by double backprop, grad(grad f · v):  (802, -400)" in snapshot
     assert "gradient ∇f = (0, 0)" in snapshot
     explorer.controls["x"].value = 0.0
     explorer.controls["y"].value = 0.0

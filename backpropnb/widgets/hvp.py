@@ -149,7 +149,7 @@ def report_lines(report):
     if np.abs(report["gradient"]).max() > 1e-9:
         lines.append("(the gradient is not zero here: this describes the curvature, not a critical point)")
     lines += [
-        f"H·v by double backprop, hvp(f)(x, v):  {_vector(report['hvp_double_backprop'])}",
+        f"H·v by double backprop, grad(grad f · v):  {_vector(report['hvp_double_backprop'])}",
         f"H·v with the explicit Hessian, H @ v:  {_vector(report['hvp_hessian'])}",
         f"H·v as a finite difference of grads:   {_vector(report['hvp_finite_difference'])}",
         f"largest difference between the three: {report['max_difference']:.1e}",

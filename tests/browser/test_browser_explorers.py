@@ -150,7 +150,7 @@ def test_hvp_explorer_saddle_and_direction(page, server):
     expect_line(view, "eigenvalues of H: -2, 2 -> saddle")
     expect_line(view, "Hessian H = [[2, 0], [0, -2]]")
     key_slider(view, "v_y", "ArrowRight", times=5)  # step 0.1: v = (1, 0) -> (1, 0.5), so H·v = (2, -1)
-    expect_line(view, "H·v by double backprop, hvp(f)(x, v):  (2, -1)")
+    expect_line(view, "H·v by double backprop, grad(grad f · v):  (2, -1)")
     expect_line(view, "H·v with the explicit Hessian, H @ v:  (2, -1)")
     expect_line(view, "H·v as a finite difference of grads:   (2, -1)")
     assert plot.get_attribute("src") != before  # the contour plot was redrawn
