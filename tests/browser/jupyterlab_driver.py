@@ -285,7 +285,9 @@ RUN_FINISHED_JS = """() => {
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
   if (!kernel || kernel.status !== 'idle') return false;
   const cells = panel.content.widgets.filter(cell => cell.model.type === 'code');
-  const prompts = cells.map(cell => cell.node.querySelector('.jp-InputPrompt').textContent);
+  // Notebook 7 draws only the cells near the viewport: an undrawn cell has no prompt node yet (its
+  // execution count, below, still tells whether it has run)
+  const prompts = cells.map(cell => (cell.node.querySelector('.jp-InputPrompt') || {textContent: ''}).textContent);
   if (prompts.some(text => text.includes('*'))) return false;
   const outputs = cell => Array.from({length: cell.model.outputs.length}, (_, i) => cell.model.outputs.get(i));
   if (cells.some(cell => outputs(cell).some(output => output.type === 'error'))) return true;
