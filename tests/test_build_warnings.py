@@ -1,0 +1,33 @@
+"""The package builds (sdist and wheel) without a warning that the project causes.
+
+`make lab` and `make test` install the package, and a learner reads what they print: a
+deprecation warning from our own pyproject.toml (the old `license = { text = … }` table) looks
+like something is broken. The build runs with Python's warnings turned into errors.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_sdist_and_wheel_build_with_warnings_as_errors(tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp_path), str(ROOT)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    output = build.stdout + build.stderr
+    assert build.returncode == 0, output[-3000:]
+    assert "Warning" not in output.split("Successfully built")[0], output[-3000:]
+    (wheel,) = tmp_path.glob("backpropnb-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        text = archive.read(metadata).decode()
+        assert "License-Expression: MIT" in text
+        assert any(n.endswith("licenses/LICENSE") for n in archive.namelist())
