@@ -24,9 +24,10 @@ def test_the_q_step_of_f_shows_upstream_minus_4_local_1_downstream_minus_4():
         "  local       dq/dx = 1, dq/dy = 1",
         "  downstream  df/dx = 1 × -4 = -4, df/dy = 1 × -4 = -4   (downstream = local × upstream)",
         "gradients so far: x = -4, y = -4, z = 3",
+        "backward pass complete: every gradient is in place (df/d· of all 3 inputs); reset starts again",
     ]
     dot = stepper.digraph.source
-    assert dot in snapshot
+    assert "\n".join(stepper.lines) in snapshot and dot in snapshot
     assert dot.count("local 1 × up -4<BR/>= -4") == 2  # both edges into the + gate
     assert "up -4" in dot
 
@@ -115,11 +116,15 @@ def test_next_reset_and_play_move_the_step():
     stepper = BackwardStepper()
     stepper.next_button.click()
     assert stepper.controls["step"].value == 1 and stepper.lines[0].startswith("step 1 of 2")
+    assert not stepper.next_button.disabled and not any("complete" in line for line in stepper.lines)
     stepper.next_button.click()
-    stepper.next_button.click()  # stays at the last step
+    assert stepper.next_button.disabled  # the last step: nothing left to do, and the button says so
+    assert stepper.lines[-1].startswith("backward pass complete: every gradient is in place")
+    stepper.next()  # stays at the last step
     assert stepper.controls["step"].value == 2
     stepper.reset_button.click()
     assert stepper.controls["step"].value == 0 and stepper.lines[0].startswith("step 0 of 2")
+    assert not stepper.next_button.disabled
     stepper.play.value = 2  # what the Play widget does in the browser
     assert stepper.controls["step"].value == 2 and stepper.lines[0] == "step 2 of 2: q = x + y"
     stepper.controls["step"].value = 1
@@ -162,7 +167,7 @@ def test_your_graph_is_offered_selected_and_left_untouched():
     assert stepper.lines[0] == "step 3 of 3: [×] = w × x"
     t = np.tanh(-6.0)
     expected = 2 * t * (1 - t**2)  # dloss/d(w·x)
-    assert stepper.lines[-1] == f"gradients so far: w = {expected * -2:.4g}, x = {expected * 3:.4g}"
+    assert stepper.lines[-2] == f"gradients so far: w = {expected * -2:.4g}, x = {expected * 3:.4g}"
 
 
 def test_stored_gradients_of_your_graph_stay_as_they_were():
@@ -173,7 +178,7 @@ def test_stored_gradients_of_your_graph_stay_as_they_were():
     for k in range(stepper.controls["step"].max + 1):
         stepper.controls["step"].value = k
     assert float(x.grad) == 5.0 and float(y.grad) == 1.0
-    assert stepper.lines[-1] == "gradients so far: x = 5"
+    assert stepper.lines[-2] == "gradients so far: x = 5"
 
 
 def test_a_vector_output_is_replayed_from_its_stored_gradient():
@@ -219,7 +224,7 @@ def test_a_long_chain_steps_without_error_and_highlights_the_fold():
     assert "#e8590c" in fold and "now: gate 147 of 295" in fold
     assert "gates folded" in fold and "295 × [×1.001]" in fold
     stepper.controls["step"].value = 300
-    assert stepper.lines[-1] == f"gradients so far: z = {1.001**300:.4g}"
+    assert stepper.lines[-2] == f"gradients so far: z = {1.001**300:.4g}"
     assert z.grad is None
 
 
@@ -261,3 +266,21 @@ def test_every_step_fits_a_laptop_screen_folded_into_columns_when_tall(example):
         assert svg_size(unfolded.natural_svg())[1] * PX_PER_PT * MIN_SCALE > MAX_HEIGHT_PX
     else:
         assert example != EXAMPLES[1]  # the primitive-gates neuron is too tall for one column
+
+
+def test_every_graph_says_complete_at_its_last_step_only_and_disables_next():
+    for example in EXAMPLES:
+        stepper = BackwardStepper()
+        stepper.controls["example"].value = example
+        last = stepper.controls["step"].max
+        for k in range(last + 1):
+            stepper.controls["step"].value = k
+            complete = [line for line in stepper.lines if line.startswith("backward pass complete")]
+            expected = (1, True) if k == last else (0, False)
+            assert (len(complete), stepper.next_button.disabled) == expected, (example, k)
+        assert complete[0] in stepper.snapshot()
+
+
+def test_a_graph_with_nothing_to_backpropagate_has_next_disabled_from_the_start():
+    stepper = BackwardStepper(backpropnb.tensor(2.0, requires_grad=False) * 3)
+    assert stepper.controls["step"].max == 0 and stepper.next_button.disabled

@@ -188,7 +188,20 @@ def step_lines(r, k, leaves=None):
         return [f"step 0 of {n}: forward pass done, {out} = {format_array(y.data)}; {start}"]
     step = r.step(k - 1)
     head = f"step {k} of {n}: {label(step.node, y)} = {expression(step.node, y)}"
-    return [head, *_arithmetic(step, y), _gradients_so_far(r, k - 1, leaves)]
+    lines = [head, *_arithmetic(step, y), _gradients_so_far(r, k - 1, leaves)]
+    if k == n:
+        lines.append(done_line(len(leaves), out))
+    return lines
+
+
+def done_line(inputs, out="L"):
+    """The closing line of the last step: the backward pass is over and every gradient is in place.
+
+    >>> done_line(3, "f")
+    'backward pass complete: every gradient is in place (df/d· of all 3 inputs); reset starts again'
+    """
+    what = f"d{out}/d· of the one input" if inputs == 1 else f"d{out}/d· of all {inputs} inputs"
+    return f"backward pass complete: every gradient is in place ({what}); reset starts again"
 
 
 LONG = 1000  # steps beyond which the stepper does not replay the whole pass up front
@@ -352,7 +365,7 @@ class BackwardStepper(Explorer):
         super()._on_change(change)
 
     def next(self):
-        """One backward step further (stays at the last step)."""
+        """One backward step further (stays at the last step, where ``next_button`` is disabled)."""
         step = self.controls["step"]
         step.value = min(step.value + 1, step.max)
 
@@ -363,6 +376,7 @@ class BackwardStepper(Explorer):
 
     def render(self):
         k = self.controls["step"].value
+        self.next_button.disabled = k >= len(self.replay)  # the last step: nothing is left to do
         self.digraph = draw_step(self.replay, k, self.how)
         self.graph.value = to_html(self.digraph)
         return step_lines(self.replay, k, self.leaves)
