@@ -1,11 +1,12 @@
 """BackwardStepper, driven headless: the chain rule of each step, the lecture's numbers, no side effects."""
 
-import shutil
+import re
 
 import numpy as np
 import pytest
 
 import backpropnb
+from backpropnb.render._dot import find_dot
 from backpropnb.render.graph import draw
 from backpropnb.render.svg import COLUMN_PX, MIN_SCALE, PX_PER_PT, svg_size
 from backpropnb.widgets.stepper import CUSTOM, EXAMPLES, MAX_HEIGHT_PX, BackwardStepper, build_example
@@ -244,7 +245,10 @@ def test_a_scalar_loss_of_arrays_shows_its_local_gradients_as_arrays():
     assert stepper.lines[3].startswith("  downstream  dloss/d[×] = [1, 1] × 1 = [1, 1]")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+NO_DOT = find_dot().kind == "none"
+
+
+@pytest.mark.skipif(NO_DOT, reason="no Graphviz dot (neither the system's nor the pip wheel's)")
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_every_step_fits_a_laptop_screen_folded_into_columns_when_tall(example):
     # issue 12: the primitive-gates neuron was 894 px tall, its current node below a 1280×800 window
@@ -284,3 +288,53 @@ def test_every_graph_says_complete_at_its_last_step_only_and_disables_next():
 def test_a_graph_with_nothing_to_backpropagate_has_next_disabled_from_the_start():
     stepper = BackwardStepper(backpropnb.tensor(2.0, requires_grad=False) * 3)
     assert stepper.controls["step"].max == 0 and stepper.next_button.disabled
+
+
+def node_boxes(svg):
+    """Each drawn node's bounding box (x0, y0, x1, y1) in points, from dot's SVG."""
+    boxes = {}
+    for name, shape in re.findall(
+        r'<g id="node\d+" class="node">\s*<title>(\w+)</title>\s*<(?:path|polygon|ellipse)([^>]*)>', svg
+    ):
+        if "cx=" in shape:
+            cx, cy, rx, ry = (float(re.search(rf'{a}="([-\d.]+)"', shape).group(1)) for a in ("cx", "cy", "rx", "ry"))
+            boxes[name] = (cx - rx, cy - ry, cx + rx, cy + ry)
+            continue
+        numbers = [
+            float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", re.search(r'(?:d|points)="([^"]+)"', shape).group(1))
+        ]
+        xs, ys = numbers[0::2], numbers[1::2]
+        boxes[name] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
+
+
+@pytest.mark.skipif(NO_DOT, reason="no Graphviz dot (neither the system's nor the pip wheel's)")
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_node_stays_put_from_step_to_step(example):
+    """Issue 24: one layout for every step of a graph, so that the picture does not shift as the steps go."""
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = example
+    layouts = []
+    for k in range(stepper.controls["step"].max + 1):
+        stepper.controls["step"].value = k
+        layouts.append(node_boxes(stepper.digraph.natural_svg()))
+    assert len(layouts[0]) >= 5
+    for k, boxes in enumerate(layouts):
+        assert boxes == layouts[0], (example, k)
+
+
+@pytest.mark.skipif(NO_DOT, reason="no Graphviz dot (neither the system's nor the pip wheel's)")
+def test_the_folded_neuron_reads_its_columns_in_the_order_of_the_backward_pass():
+    """Issue 24: output's column on the left, then the next steps', the inputs' last (as the notes draw it)."""
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = EXAMPLES[1]
+    assert stepper.how[2] == 3
+    stepper.controls["step"].value = stepper.controls["step"].max
+    source, boxes = stepper.digraph.source, node_boxes(stepper.digraph.natural_svg())
+    names = dict(re.findall(r"^\t(v\d+) \[.*?label=<<B>(\w+)</B>", source, re.M))
+    x = {names[node]: (box[0] + box[2]) / 2 for node, box in boxes.items() if node in names}
+    # backward order: f, a (the output's column), then e, n, z, then q and the products, the inputs last
+    output_column = max(x["f"], x["a"])
+    middle_column = [x[name] for name in ("e", "n", "z")]
+    inputs = [x[name] for name in ("w0", "x0", "w1", "x1")]
+    assert output_column < min(middle_column) and max(middle_column) < min(inputs), x
