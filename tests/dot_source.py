@@ -2,7 +2,7 @@
 
 import re
 
-EDGE_BOX = re.compile(r"<TABLE[^>]*><TR><TD[^>]*>|</TD></TR></TABLE>")
+EDGE_BOX = re.compile(r"<TABLE[^>]*><TR><TD[^>]*>(?:&#160;)?|(?:&#160;)?</TD></TR></TABLE>")
 
 
 def unboxed(source):

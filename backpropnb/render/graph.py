@@ -62,6 +62,7 @@ GRAD_COLOUR = "#c92a2a"  # gradients in red, as in the lecture's pictures
 
 EDGE_PAD = 2  # points of room around an edge label's text: off its own line and its neighbours
 EDGE_BOX = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{EDGE_PAD}">'
+SPACE = "&#160;"  # a space each side: more room from the lines beside a label, none added above or below
 # dot puts a label beside its edge: its box's left side on the edge (top to bottom) or its bottom side (left
 # to right); a box made larger (see one_geometry) keeps its text on that side, by its edge
 NEAR_EDGE = {"TB": 'ALIGN="LEFT"', "BT": 'ALIGN="LEFT"', "LR": 'VALIGN="BOTTOM"', "RL": 'VALIGN="BOTTOM"'}
@@ -75,9 +76,9 @@ def edge_label(text):
     highlighted edge.
 
     >>> edge_label("-4")
-    '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"><TR><TD><FONT COLOR="#c92a2a">-4</FONT></TD></TR></TABLE>>'
+    '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"><TR><TD>&#160;<FONT COLOR="#c92a2a">-4</FONT>&#160;</TD></TR></TABLE>>'
     """
-    return f"<{EDGE_BOX}<TR><TD>{coloured(text, GRAD_COLOUR)}</TD></TR></TABLE>>"
+    return f"<{EDGE_BOX}<TR><TD>{SPACE}{coloured(text, GRAD_COLOUR)}{SPACE}</TD></TR></TABLE>>"
 
 
 def gate_symbol(node):
@@ -311,6 +312,7 @@ def _text_size(label, fontsize, line_height):
     for tag in ("TABLE", "TR", "TD"):
         inner = re.sub(rf"</?{tag}\b[^>]*>", "", inner)
     lines = inner.count("<BR/>") + 1
+    inner = inner.replace(SPACE, "0")  # the wheel gives a no-break space a digit's width
     return _dot.label_width(inner, fontsize) * _dot.SLACK, lines * fontsize * line_height
 
 
