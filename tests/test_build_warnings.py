@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -31,3 +32,21 @@ def test_sdist_and_wheel_build_with_warnings_as_errors(tmp_path):
         text = archive.read(metadata).decode()
         assert "License-Expression: MIT" in text
         assert any(n.endswith("licenses/LICENSE") for n in archive.namelist())
+
+
+def test_sdist_builds_with_warnings_as_errors_and_carries_the_license(tmp_path):
+    env = {**os.environ, "PYTHONWARNINGS": "error"}
+    build = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path / "dist"), str(ROOT)],
+        capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path,
+    )  # fmt: skip
+    output = build.stdout + build.stderr
+    assert build.returncode == 0, output[-3000:]
+    assert "Warning" not in output.split("Successfully built")[0], output[-3000:]
+    (sdist,) = (tmp_path / "dist").glob("backpropnb-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = archive.getnames()
+        (pkg_info,) = [n for n in names if n.count("/") == 1 and n.endswith("/PKG-INFO")]
+        text = archive.extractfile(pkg_info).read().decode()
+    assert "License-Expression: MIT" in text and "License-File: LICENSE" in text
+    assert any(n.endswith("/LICENSE") for n in names) and any(n.endswith("/backpropnb/engine.py") for n in names)
