@@ -282,9 +282,9 @@ def in_columns(digraph, columns):
 
 NODE_STATEMENT = re.compile(r"^\t(\w+) \[(.*)\]$")
 DEFAULTS = re.compile(r"^\t(node|edge) \[(.*)\]$")
-# a line of text, in font sizes: at least what a system dot's fonts need (and what both give a table cell's
-# line, as an edge label is), and what the wheel gives a box's line
-LINE_HEIGHT = {"wheel": 1.01, "system": 1.2}
+# a line of text, in font sizes: both dots (the system's 2.43 and later, the wheel) give a box's line the font
+# size, and a table cell's line (an edge label) at most 1.2 times it; a little more, never less
+LINE_HEIGHT = {"box": 1.01, "label": 1.2}
 MEASURED = ("box", "note")  # the shapes whose labels change from step to step; gate circles keep theirs
 
 
@@ -340,7 +340,7 @@ def one_geometry(digraphs):
     return [with_geometry(digraph, geometry) for digraph in digraphs]
 
 
-def _statements(digraph, line_height=LINE_HEIGHT["system"]):
+def _statements(digraph):
     """(line number, "node" or "edge", name or (tail, head), attributes, size in points or None) of a drawing."""
     sizes = {"node": _dot.DEFAULT_FONTSIZE, "edge": _dot.DEFAULT_FONTSIZE}
     found = []
@@ -353,7 +353,7 @@ def _statements(digraph, line_height=LINE_HEIGHT["system"]):
             label = _label_of(attrs or "")
             size = None
             if label is not None:
-                width, height = _text_size(label, float(_attr(attrs, "fontsize", sizes["edge"])), LINE_HEIGHT["system"])
+                width, height = _text_size(label, float(_attr(attrs, "fontsize", sizes["edge"])), LINE_HEIGHT["label"])
                 size = (width + 2 * EDGE_PAD, height + 2 * EDGE_PAD)
             found.append((i, "edge", (tail, head), attrs or "", size))
         elif node := NODE_STATEMENT.match(line):
@@ -362,7 +362,7 @@ def _statements(digraph, line_height=LINE_HEIGHT["system"]):
             if label is None or _attr(attrs, "shape", "ellipse") not in MEASURED or _attr(attrs, "width", None):
                 continue
             margin = [float(m) * 72 for m in _attr(attrs, "margin", "0.11,0.055").split(",")] * 2
-            width, height = _text_size(label, float(_attr(attrs, "fontsize", sizes["node"])), line_height)
+            width, height = _text_size(label, float(_attr(attrs, "fontsize", sizes["node"])), LINE_HEIGHT["box"])
             found.append((i, "node", name, attrs, (width + 2 * margin[0], height + 2 * margin[1])))
     return found
 
@@ -376,9 +376,8 @@ def geometry_of(digraphs):
     (['v0', 'v1'], [])
     """
     geometry = {"node": {}, "edge": {}}
-    line_height = LINE_HEIGHT["wheel" if _dot.find_dot().kind == "wheel" else "system"]
     for digraph in digraphs:
-        for _, kind, key, _, size in _statements(digraph, line_height):
+        for _, kind, key, _, size in _statements(digraph):
             if size is not None:
                 old = geometry[kind].get(key, (0.0, 0.0))
                 geometry[kind][key] = (max(old[0], size[0]), max(old[1], size[1]))
