@@ -145,7 +145,7 @@ def fold_label(fold, status, moment):
     if fold.leaves:
         lines.append(escape(f"and {format_count(fold.leaves)} inputs"))
     if status == "current" and moment.current.node in fold.gates:
-        t = fold.gates.index(moment.current.node) + 1
+        t = next(k for k, gate in enumerate(fold.gates) if gate is moment.current.node) + 1  # by identity
         lines.append(coloured(escape(f"now: gate {format_count(t)} of {format_count(len(fold.gates))}"), GRAD_COLOUR))
     return html_label(*lines)
 
