@@ -272,9 +272,10 @@ def in_columns(digraph, columns):
         if column[tail] != column[head]:  # the edge crosses from one column into the next
             inside = "constraint=false" + ("" if attrs is None else " " + attrs)
             digraph.body[i] = f"\t{tail} -> {head} [{inside}]\n"
-    # The columns in the order of the backward pass, the output's first: the deepest node of each column
-    # (its first rank) joined left to right by invisible edges on one rank.
-    firsts = [max((n for n in depth if column[n] == c), key=depth.get) for c in sorted(set(column.values()))]
+    # The columns in the order of the backward pass, the output's first, each hanging from the top: the
+    # first node of each column (the one nearest the output) joined left to right by invisible edges on one
+    # rank. A short column then ends high on the page, and the steps it holds stay near the controls.
+    firsts = [min((n for n in depth if column[n] == c), key=depth.get) for c in sorted(set(column.values()))]
     if len(firsts) > 1:
         digraph.body.append(f"\t{{rank=same; {' -> '.join(firsts)} [style=invis]}}\n")
     return digraph
