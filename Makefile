@@ -7,6 +7,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 NBGRADER_VENV := .venv-nbgrader
+# The class's hub (deploy/): a venv every Unix account can run, so from the system's Python (a
+# Python under /root, e.g. pyenv's, is out of the students' reach), and the proxy from npm.
+HUB_VENV   := .venv-hub
+HUB_PYTHON ?= /usr/bin/python3
+HUB_NODE   := .hub-node
 NBVAL  := --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 TUTORIALS := $(wildcard notebooks/[0-9]*.ipynb)
 SOLUTIONS := $(wildcard notebooks/solutions/[0-9]*.ipynb)
@@ -16,9 +21,9 @@ STUDENTS  := $(wildcard notebooks/exercises/[0-9]*.ipynb)
 COLAB     := .venv-colab
 COLAB_BIN := $(COLAB)/bin
 
-.PHONY: test test-fast test-unit test-notebooks test-colab test-browser lab exercises chromium clean
+.PHONY: test test-fast test-unit test-notebooks test-colab test-browser test-hub lab exercises chromium hub-system clean
 
-test: test-fast test-colab test-browser  ## everything: ruff, unit tests, notebooks, Colab-like env, browser
+test: test-fast test-colab test-browser test-hub  ## everything: ruff, unit tests, notebooks, Colab-like env, browser, hub
 
 test-fast: test-unit test-notebooks  ## everything but the Colab-like environment and the browser
 
@@ -31,7 +36,11 @@ exercises: $(VENV)/.test-installed  ## make notebooks/exercises/ (student versio
 test-unit: $(VENV)/.test-installed $(NBGRADER_VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check backpropnb tests benchmarks
-	$(BIN)/pytest -n 2 --dist loadgroup tests backpropnb notebooks/make_exercises.py
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not hub" tests backpropnb notebooks/make_exercises.py
+
+# A class on JupyterHub with real Unix accounts (tests/test_hub.py): needs root, like apt.
+test-hub: $(VENV)/.test-installed $(HUB_VENV)/.installed $(HUB_NODE)/.installed  ## JupyterHub + nbgrader's exchange, end to end
+	$(BIN)/pytest -p no:cacheprovider -m hub tests/test_hub.py
 
 test-notebooks: $(VENV)/.test-installed
 	$(BIN)/pytest -n 2 --dist loadfile $(NBVAL) $(TUTORIALS) $(SOLUTIONS)
@@ -76,6 +85,22 @@ $(NBGRADER_VENV)/.installed: pyproject.toml
 	$(NBGRADER_VENV)/bin/python -m pip install -q --no-compile 'nbgrader>=0.9.6,<0.10' -e .
 	touch $@
 
+# jupyterhub, nbgrader (with its lab extensions), jupyterlab and backpropnb for every user of the hub.
+$(HUB_VENV)/.installed: pyproject.toml | hub-system
+	rm -rf $(HUB_VENV)
+	$(HUB_PYTHON) -m venv $(HUB_VENV)
+	$(HUB_VENV)/bin/python -m pip install -q --no-compile 'jupyterhub>=5,<7' 'nbgrader>=0.9.6,<0.10' 'jupyterlab>=4,<5' -e .
+	touch $@
+
+# configurable-http-proxy, the proxy JupyterHub starts, from npm into a folder of its own.
+$(HUB_NODE)/.installed: | hub-system
+	npm install --prefix $(HUB_NODE) --no-fund --no-audit --loglevel=error 'configurable-http-proxy@^5'
+	touch $@
+
+hub-system:
+	@$(HUB_PYTHON) -c 'import ensurepip' 2>/dev/null || $(MAKE) --no-print-directory apt PACKAGES=python3-venv
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory apt PACKAGES="nodejs npm"
+
 # --- system packages: installed when root, otherwise the command to run --
 
 chromium:
@@ -92,4 +117,4 @@ apt:
 	fi
 
 clean:
-	rm -rf $(VENV) $(COLAB) $(NBGRADER_VENV) build .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(COLAB) $(NBGRADER_VENV) $(HUB_VENV) $(HUB_NODE) build .pytest_cache .ruff_cache .hypothesis
