@@ -19,6 +19,8 @@ from .ops import *  # noqa: F403 - every op registered in ops.py (its __all__ co
 from .ops import sum as sum  # noqa: A004 - backpropnb.sum mirrors numpy.sum
 from .trace import BackwardStep, Replay, backward_steps, replay, trace_backward
 
+abs, max, min = _ops.ALIASES["abs"], _ops.ALIASES["max"], _ops.ALIASES["min"]  # noqa: A001 - numpy's names
+
 __version__ = "0.1.0"
 
 _memory.keep_freed_memory()  # a training step reuses its arrays' memory instead of faulting it in again
@@ -55,5 +57,8 @@ __all__ = [
     "tensor",
     "trace_backward",
     "vjp",
+    "abs",
+    "max",
+    "min",
     *_ops.__all__,
 ]

@@ -89,6 +89,12 @@ def as_array(data, dtype=None, *, keep_integers=False):
         return array if dtype is None else array.astype(dtype, copy=False)
     if kind in "biu":
         return array.astype(dtype or np.float64)
+    if kind == "O" and any(isinstance(v, Tensor) for v in array.flat):
+        raise TypeError(
+            "tensor: got a numpy array holding Tensors: a numpy method on an array with a Tensor argument "
+            "(x.dot(w), where x is an array) works element by element and keeps no graph. Put the Tensor "
+            "first (w.T.dot(x.T).T), or write bp.dot(x, w) or x @ w, which run the engine's op"
+        )
     raise TypeError(
         f"tensor: data must be numeric, got {type(data).__name__} with dtype "
         f"{array.dtype}; pass numbers or a numeric numpy array"
@@ -181,12 +187,8 @@ class Tensor:
     size = property(lambda self: 1 if type(self._data) is float else self._data.size, doc="The number of elements.")
     dtype = property(lambda self: _FLOAT64 if type(self._data) is float else self._data.dtype, doc="The dtype.")
 
-    def item(self):
-        """The value of a one-element tensor as a Python float.
-
-        >>> tensor(2.5).item()
-        2.5
-        """
+    def _value(self):
+        """The value of a one-element tensor as a Python number (``item()``, without its warning)."""
         if type(self._data) is float:
             return self._data
         if self.data.size != 1:
@@ -215,14 +217,14 @@ class Tensor:
         return bool(self.data)
 
     def __float__(self):
-        return float(self.item())
+        return float(self._value())  # ops.py adds a warning when the tensor needs a gradient
 
     def __int__(self):
-        return int(self.item())
+        return int(self._value())
 
     def __format__(self, spec):
         if spec and self.size == 1:
-            return format(self.item(), spec)  # f"{loss:.4f}" on a scalar tensor
+            return format(self._value(), spec)  # f"{loss:.4f}" on a scalar tensor
         return format(str(self), spec)
 
     def __repr__(self):

@@ -214,8 +214,12 @@ def hessian(f):
     return jacobian(grad(f))
 
 
-def hvp(f):
+def hvp(f, *torch_style):
     """Hessian-vector product H(x) v: the gradient of f's slope along v, by reverse over forward.
+
+    ``hvp(f)`` returns the function ``(x, v) -> H(x) v``, as JAX writes it;
+    PyTorch's ``hvp(f, x, v)`` (which returns ``(f(x), H v)``) is refused with
+    a pointer to this form.
 
     The slope of f at x along v is the directional derivative ∇f(x) · v, and
     its gradient is H v. Forward mode gives the slope in one pass,
@@ -229,6 +233,12 @@ def hvp(f):
     >>> hvp(lambda v: (v ** 3).sum())(np.array([1.0, 2.0]), np.array([1.0, 0.0]))
     array([6., 0.])
     """
+
+    if torch_style:
+        raise TypeError(
+            f"hvp: got hvp(f, {', '.join(['x', 'v', '...'][: len(torch_style)])}), PyTorch's form; here hvp takes f "
+            f"alone and returns the product function, as in JAX: hvp(f)(x, v) gives H(x) v (and f(x) is f(x))"
+        )
 
     def product(x, v):
         x_shape = np.shape(x.data if isinstance(x, Tensor) else x)

@@ -35,9 +35,11 @@ tests/test_engine_properties.py (a test fails until you do).
 
 from __future__ import annotations
 
+import linecache
 import numbers
 import operator
 import os
+import re
 import sys
 import warnings
 from collections.abc import Callable
@@ -711,6 +713,103 @@ maximum = primitive(
 )
 
 
+sin = primitive(
+    "sin",
+    np.sin,
+    lambda g, out, a: g * cos(a),
+    jvp=lambda t, out, a: t * cos(a),
+    symbol="sin",
+    doc="Elementwise sine (radians); local gradient cos x.\n\n>>> float(sin(Tensor(0.0)).data)\n0.0",
+    export="sin",
+    method="sin",
+    scalar=lambda a: float(np.sin(a)),
+)
+cos = primitive(
+    "cos",
+    np.cos,
+    lambda g, out, a: g * -sin(a),
+    jvp=lambda t, out, a: t * -sin(a),
+    symbol="cos",
+    doc="Elementwise cosine (radians); local gradient -sin x.\n\n>>> float(cos(Tensor(0.0)).data)\n1.0",
+    export="cos",
+    method="cos",
+    scalar=lambda a: float(np.cos(a)),
+)
+sqrt = primitive(
+    "sqrt",
+    np.sqrt,
+    lambda g, out, a: g / (2 * sqrt(a)),  # 1/(2√x), written with the op itself so that it differentiates again
+    jvp=lambda t, out, a: t / (2 * sqrt(a)),
+    symbol="√",
+    doc="Elementwise square root; local gradient 1/(2√x) (infinite at 0).\n\n>>> float(sqrt(Tensor(9.0)).data)\n3.0",
+    export="sqrt",
+    method="sqrt",
+    float_warnings=True,
+)
+
+
+def _sign(a):
+    """-1, 0 or 1 where ``a`` is negative, zero or positive: a constant (the sign has no gradient)."""
+    return np.sign(_array(a))
+
+
+absolute = primitive(
+    "abs",
+    np.abs,
+    lambda g, out, a: g * _sign(a),  # convention (numpy's sign, torch's): the gradient at 0 is 0
+    jvp=lambda t, out, a: t * _sign(a),
+    symbol="|x|",
+    formula="|{0}|",
+    doc="Elementwise absolute value; local gradient sign(x), 0 at x = 0.\n\n"
+    ">>> abs(Tensor([-2.0, 3.0])).data\narray([2., 3.])",
+    export="absolute",
+    method="abs",
+    operators=("__abs__",),
+    scalar=abs,
+)
+
+
+def _clip_prepare(a, a_min=None, a_max=None, *, min=None, max=None):  # noqa: A002 - torch's clamp(min=, max=)
+    (a,) = lift(a)
+    low = a_min if min is None else min
+    high = a_max if max is None else max
+    for bound in (low, high):
+        if bound is not None and (isinstance(bound, (Tensor, bool)) or not isinstance(bound, numbers.Real)):
+            raise TypeError(f"clip: the bounds must be constant numbers or None, got {type(bound).__name__}")
+    if low is None and high is None:
+        raise ValueError("clip: give a lower bound, an upper bound or both (clip(x, -1, 1), clip(x, min=0))")
+    if low is not None and high is not None and low > high:
+        raise ValueError(f"clip: the lower bound {low} is above the upper bound {high}")
+    return (a,), {"low": low, "high": high}
+
+
+def _inside(a, low, high):
+    """True where ``a`` lies within the bounds (bounds included): there the gradient passes, as in torch."""
+    a = _array(a)
+    inside = np.ones(np.shape(a), dtype=bool)
+    if low is not None:
+        inside &= a >= low
+    if high is not None:
+        inside &= a <= high
+    return inside
+
+
+clip = primitive(
+    "clip",
+    lambda a, low, high: np.clip(a, low, high),
+    lambda g, out, a, low, high: g * _mask(_inside(a, low, high)),
+    jvp=lambda t, out, a, low, high: t * _mask(_inside(a, low, high)),
+    symbol="clip",
+    doc="Elementwise ``a`` held within [low, high] (numpy's clip, torch's clamp); the gradient passes where "
+    "the value is within the bounds and is 0 where a bound holds it.\n\n"
+    ">>> clip(Tensor([-2.0, 0.5, 3.0]), -1, 1).data\narray([-1. ,  0.5,  1. ])",
+    prepare=_clip_prepare,
+    export="clip",
+    method="clip",
+)
+clamp = clip  # torch's name
+
+
 # ======================================================================
 # Reductions and shape changes
 # ======================================================================
@@ -764,6 +863,186 @@ mean = primitive(
     export="mean",
     method="mean",
 )
+
+
+def _first_extreme(a, axis, largest):
+    """A 0/1 mask with one 1 in each reduced slice: the first place of the slice's max (or min).
+
+    The router rule of the max gate, for a reduction: the whole gradient goes to one winner, the first
+    of equal ones.
+    """
+    a = np.asarray(_array(a))
+    axes = axes_of("max", axis, a.ndim)
+    kept = [i for i in range(a.ndim) if i not in axes]
+    moved = np.transpose(a, kept + list(axes)).reshape([a.shape[i] for i in kept] + [-1])
+    winner = np.argmax(moved, axis=-1) if largest else np.argmin(moved, axis=-1)
+    mask = np.zeros(moved.shape, dtype=bool)
+    np.put_along_axis(mask, winner[..., None], True, axis=-1)
+    mask = mask.reshape([a.shape[i] for i in kept] + [a.shape[i] for i in axes])
+    return np.transpose(mask, np.argsort(kept + list(axes)))
+
+
+def _extreme(name, largest):
+    def rule(g, out, a, axis, keepdims):
+        return _sum_rule(g, out, a, axis, keepdims) * _mask(_first_extreme(a, axis, largest))
+
+    def tangent(t, out, a, axis, keepdims):
+        return sum(t * _mask(_first_extreme(a, axis, largest)), axis=axis, keepdims=keepdims)
+
+    def prepare(a, axis=None, keepdims=False, out=None):
+        (a,) = lift(a)
+        if a.size == 0:
+            raise ValueError(f"{name}: a tensor of shape {a.shape} has no elements to take the {name} of")
+        return _reduction(name)(a, axis=axis, keepdims=keepdims, out=out)
+
+    return rule, tangent, prepare
+
+
+_max_rule, _max_tangent, _max_prepare = _extreme("max", largest=True)
+_min_rule, _min_tangent, _min_prepare = _extreme("min", largest=False)
+amax = primitive(
+    "amax",
+    lambda a, axis, keepdims: np.max(a, axis=axis, keepdims=keepdims),
+    _max_rule,
+    jvp=_max_tangent,
+    symbol="max",
+    formula="max({0})",
+    doc="""The largest element over ``axis`` (all axes by default), as numpy.max; it routes the gradient.
+
+    Like the max gate, the winner takes the whole upstream gradient and the others get 0; among equal
+    winners the first (in reading order) takes it.
+
+    >>> x = Tensor([1.0, 3.0, 3.0]); m = amax(x); m.backward()
+    >>> float(m.data), x.grad
+    (3.0, array([0., 1., 0.]))
+    """,
+    prepare=_max_prepare,
+    export="amax",
+    method="max",
+)
+amin = primitive(
+    "amin",
+    lambda a, axis, keepdims: np.min(a, axis=axis, keepdims=keepdims),
+    _min_rule,
+    jvp=_min_tangent,
+    symbol="min",
+    formula="min({0})",
+    doc="The smallest element over ``axis`` (all axes by default), as numpy.min; the first of equal "
+    "smallest elements takes the whole gradient.\n\n>>> float(amin(Tensor([2.0, -1.0, 5.0])).data)\n-1.0",
+    prepare=_min_prepare,
+    export="amin",
+    method="min",
+)
+
+
+def _count(a, axis):
+    """How many elements each result of a reduction over ``axis`` summarises."""
+    return int(np.prod([a.shape[i] for i in axes_of("var", axis, a.ndim)], dtype=np.int64))
+
+
+def _spread_prepare(name):
+    def prepare(a, axis=None, ddof=0, keepdims=False, dtype=None, out=None):
+        if isinstance(ddof, bool) or not isinstance(ddof, numbers.Integral) or ddof < 0:
+            raise TypeError(f"{name}: ddof must be a whole number 0 or more (1 for the sample {name}), got {ddof!r}")
+        (a,), params = _reduction(name)(a, axis=axis, keepdims=keepdims, dtype=dtype, out=out)
+        if _count(a, axis) - ddof <= 0:
+            raise ValueError(
+                f"{name}: ddof={ddof} leaves no degrees of freedom for {_count(a, axis)} values per result "
+                f"(input shape {a.shape}); use a smaller ddof"
+            )
+        return (a,), {**params, "ddof": int(ddof)}
+
+    return prepare
+
+
+def _centred(a, axis):
+    return a - mean(a, axis=axis, keepdims=True)
+
+
+def _spread(g_or_t, out, a, axis, keepdims):
+    """``g`` (or ``out``) given back the reduced axes, so that it lines up with ``a``."""
+    return reshape(g_or_t, _kept_shape(a.shape, axis))
+
+
+var = primitive(
+    "var",
+    lambda a, axis, keepdims, ddof: np.var(a, axis=axis, keepdims=keepdims, ddof=ddof),
+    # d var / d a_i = 2 (a_i - mean) / (N - ddof); the mean's own dependence on a_i sums to zero
+    lambda g, out, a, axis, keepdims, ddof: (
+        _spread(g, out, a, axis, keepdims) * (_centred(a, axis) * (2 / (_count(a, axis) - ddof)))
+    ),
+    jvp=lambda t, out, a, axis, keepdims, ddof: (
+        sum(t * _centred(a, axis), axis=axis, keepdims=keepdims) * (2 / (_count(a, axis) - ddof))
+    ),
+    symbol="var",
+    formula="var({0})",
+    doc="Variance over ``axis`` with numpy's ``ddof`` (0: divide by N; 1: by N - 1, the sample variance); "
+    "local gradient 2(x - mean)/(N - ddof).\n\n>>> float(var(Tensor([1.0, 2.0, 3.0, 4.0])).data)\n1.25",
+    prepare=_spread_prepare("var"),
+    export="var",
+    method="var",
+)
+std = primitive(
+    "std",
+    lambda a, axis, keepdims, ddof: np.std(a, axis=axis, keepdims=keepdims, ddof=ddof),
+    lambda g, out, a, axis, keepdims, ddof: (
+        _spread(g, out, a, axis, keepdims)
+        * _centred(a, axis)
+        / (_spread(out, out, a, axis, keepdims) * (_count(a, axis) - ddof))
+    ),
+    jvp=lambda t, out, a, axis, keepdims, ddof: (
+        sum(t * _centred(a, axis), axis=axis, keepdims=keepdims) / (out * (_count(a, axis) - ddof))
+    ),
+    symbol="std",
+    formula="std({0})",
+    doc="Standard deviation, the square root of :func:`var` (same ``axis``, ``ddof``); local gradient "
+    "(x - mean)/((N - ddof) std).\n\n>>> float(std(Tensor([1.0, 3.0])).data)\n1.0",
+    prepare=_spread_prepare("std"),
+    export="std",
+    method="std",
+    float_warnings=True,
+)
+
+
+def _norm_prepare(a, ord=None, axis=None, keepdims=False):  # noqa: A002 - numpy.linalg.norm's argument
+    if ord not in (None, 2, "fro"):
+        raise ValueError(
+            f"norm: only the Euclidean (2-) norm is built in (ord=None, 2 or 'fro'), got ord={ord!r}; "
+            f"write others from ops, e.g. abs(x).sum() for the 1-norm, abs(x).max() for the max-norm"
+        )
+    (a,) = lift(a)
+    if ord == 2 and (axis is None and a.ndim == 2 or isinstance(axis, (tuple, list)) and len(axis) == 2):
+        raise ValueError("norm: ord=2 of a matrix is its largest singular value, not built in; ord='fro' or None")
+    return (a,), {"axis": _checked_axis("norm", a, axis), "keepdims": bool(keepdims)}
+
+
+norm = primitive(
+    "norm",
+    lambda a, axis, keepdims: np.sqrt(np.sum(a * a, axis=axis, keepdims=keepdims)),
+    lambda g, out, a, axis, keepdims: _spread(g, out, a, axis, keepdims) * a / _spread(out, out, a, axis, keepdims),
+    jvp=lambda t, out, a, axis, keepdims: sum(t * a, axis=axis, keepdims=keepdims) / out,
+    symbol="‖x‖",
+    formula="‖{0}‖",
+    doc="The Euclidean length √(Σ x²) over ``axis`` (all axes by default: a matrix's Frobenius norm), as "
+    "numpy.linalg.norm; local gradient x/‖x‖ (undefined at 0).\n\n"
+    ">>> float(norm(Tensor([3.0, 4.0])).data)\n5.0",
+    prepare=_norm_prepare,
+    export="norm",
+    method="norm",
+    float_warnings=True,
+)
+
+
+def detach(x):
+    """The same numbers as a constant: a Tensor that needs no gradient and is cut from ``x``'s graph.
+
+    Use it to read a value for printing or logging, or to stop the gradient on purpose.
+
+    >>> x = Tensor(2.0); y = (x * 3).detach(); y.requires_grad, float(y.data)
+    (False, 6.0)
+    """
+    (x,) = lift(x)
+    return Tensor(x.data, requires_grad=False, name=x.name)
 
 
 def _reshape_prepare(a, *shape):
@@ -994,11 +1273,22 @@ matmul = primitive(
 
 
 def _dot_prepare(a, b):
+    """numpy's dot: vectors give their inner product, matrices (and a matrix with a vector) their product."""
     a, b = lift(a, b)
-    if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+    if a.ndim == 0 or b.ndim == 0:
+        return a * b  # numpy: a scalar multiplies
+    if a.ndim > 2 or b.ndim > 2:
         raise ValueError(
-            f"dot: needs two 1-D vectors of one length, got shapes {a.shape} and {b.shape}; use @ for matrices"
+            f"dot: shapes {a.shape} and {b.shape}: numpy's dot of arrays with more than 2 axes is not the "
+            f"batched product; use matmul (a @ b) to multiply stacks of matrices"
         )
+    if a.shape[-1] != b.shape[0]:
+        raise ValueError(
+            f"dot: shapes {a.shape} and {b.shape} do not line up: the last axis of the first ({a.shape[-1]}) "
+            f"must equal the first axis of the second ({b.shape[0]})"
+        )
+    if a.ndim == 2 or b.ndim == 2:
+        return matmul(a, b)  # for 1-D and 2-D, numpy's dot is the matrix product
     return (a, b), {}
 
 
@@ -1009,8 +1299,10 @@ dot = primitive(
     lambda g, out, a, b: g * a,
     jvp=(lambda t, out, a, b: dot(t, b), lambda t, out, a, b: dot(a, t)),
     symbol="·",
-    doc="Dot product of two 1-D vectors of one length.\n\n"
-    ">>> float(dot(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])).data)\n11.0",
+    doc="numpy's dot: the inner product of two vectors (this node), the matrix product when either is a "
+    "matrix (CS231n's ``x.dot(w)``), a product when either is a scalar.\n\n"
+    ">>> float(dot(Tensor([1.0, 2.0]), Tensor([3.0, 4.0])).data)\n11.0\n"
+    ">>> Tensor(np.ones((2, 3))).dot(Tensor(np.ones((3, 4)))).shape\n(2, 4)",
     prepare=_dot_prepare,
     export="dot",
     method="dot",
@@ -1029,10 +1321,12 @@ def _shifted(a, axis):
     error back keeps softmax within a few ulps even 700 units below the top.
     """
     top = np.max(a, axis=axis, keepdims=True)
-    shifted = a - top
-    back = shifted - a
-    error = (a - (shifted - back)) + (-top - back)
-    return shifted, error
+    with np.errstate(over="ignore", invalid="ignore"):
+        shifted = a - top  # -1e308 - 1e308 is -inf: the right limit (its probability is 0), no warning
+        back = shifted - a
+        error = (a - (shifted - back)) + (-top - back)
+    # where a term is infinite (a -inf mask, an overflowed shift) the subtraction has no rounding to add back
+    return shifted, np.where(np.isfinite(error), error, 0.0).astype(shifted.dtype, copy=False)
 
 
 def _softmax_forward(a, axis):
@@ -1160,7 +1454,255 @@ cross_entropy = primitive(
 # Tensor's operators and methods, all from the registry
 # ======================================================================
 
-__all__ = list(_EXPORTS)
+# ======================================================================
+# Comparisons, numpy's protocols and plain numbers: the habits learners bring
+# ======================================================================
+
+
+def _plain(x):
+    """The numbers of a Tensor (anything else as it is), for what carries no gradient."""
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _comparison(compare):
+    def method(self, other):
+        if not isinstance(other, (Tensor, np.ndarray, numbers.Number, list, tuple)):
+            return NotImplemented
+        return compare(_plain(self), _plain(other))
+
+    method.__doc__ = f"Elementwise {compare.__name__}, as numpy: booleans, which carry no gradient."
+    return method
+
+
+COMPARISONS = {
+    "__eq__": np.equal,
+    "__ne__": np.not_equal,
+    "__lt__": np.less,
+    "__le__": np.less_equal,
+    "__gt__": np.greater,
+    "__ge__": np.greater_equal,
+}
+
+
+def _negated_maximum(a, b):
+    return negative(maximum(negative(a), negative(b)))
+
+
+# numpy ufunc -> the engine op that computes it, differentiably
+UFUNCS = {
+    np.add: add,
+    np.subtract: subtract,
+    np.multiply: multiply,
+    np.true_divide: divide,
+    np.negative: negative,
+    np.power: power,
+    np.matmul: matmul,
+    np.exp: exp,
+    np.log: log,
+    np.expm1: expm1,
+    np.log1p: log1p,
+    np.tanh: tanh,
+    np.sin: sin,
+    np.cos: cos,
+    np.sqrt: sqrt,
+    np.absolute: absolute,
+    np.maximum: maximum,
+    np.minimum: _negated_maximum,
+}
+# comparisons: booleans, no gradient
+BOOLEAN_UFUNCS = {
+    np.equal,
+    np.not_equal,
+    np.less,
+    np.less_equal,
+    np.greater,
+    np.greater_equal,
+    np.isfinite,
+    np.isnan,
+    np.isinf,
+    np.signbit,
+    np.sign,
+    np.floor,
+    np.ceil,
+    np.rint,
+    np.trunc,
+}
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    if method == "__call__" and not kwargs.get("out") and ufunc in UFUNCS:
+        extra = {k: v for k, v in kwargs.items() if k != "out"}
+        if not extra:
+            if ufunc is np.power:
+                base, exponent = inputs
+                if isinstance(exponent, Tensor):
+                    raise TypeError(
+                        "numpy.power with a Tensor exponent: write bp.exp(b * bp.log(a)) for a variable exponent"
+                    )
+                return power(base, exponent)
+            return UFUNCS[ufunc](*inputs)
+    if method == "__call__" and ufunc in BOOLEAN_UFUNCS and not kwargs.get("out"):
+        return ufunc(*(_plain(x) for x in inputs), **kwargs)  # no gradient flows through these
+    ours = _BP_NAMES.get(ufunc.__name__)
+    hint = f"use bp.{ours}" if ours else "the engine has no op for it: write it from bp ops, or use t.data"
+    raise TypeError(
+        f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} on a Tensor: {hint}"
+        + (" (out= is not supported: a tensor is never written in place)" if kwargs.get("out") else "")
+    )
+
+
+def _numpy_max(a, axis=None, out=None, keepdims=False, **rest):
+    return _only_defaults("max", rest) or amax(a, axis=axis, keepdims=keepdims, out=out)
+
+
+def _numpy_min(a, axis=None, out=None, keepdims=False, **rest):
+    return _only_defaults("min", rest) or amin(a, axis=axis, keepdims=keepdims, out=out)
+
+
+def _only_defaults(name, rest):
+    """None if numpy passed only its defaults (initial, where...), else the error for a setting we lack."""
+    given = {k: v for k, v in rest.items() if v is not np._NoValue and v is not None}
+    if given:
+        raise TypeError(f"numpy.{name} on a Tensor: {', '.join(given)}= is not supported; use bp.{name}(t, axis=...)")
+    return None
+
+
+def _numpy_clip(a, a_min=None, a_max=None, out=None, **rest):
+    if out is not None:
+        raise TypeError("numpy.clip on a Tensor: out= is not supported; use the result")
+    return clip(a, a_min, a_max, min=rest.get("min"), max=rest.get("max"))
+
+
+def _numpy_norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    return norm(x, ord=ord, axis=axis, keepdims=keepdims)
+
+
+def _numpy_spread(op):
+    def function(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **rest):
+        _only_defaults(op.__name__, rest)
+        return op(a, axis=axis, ddof=ddof, keepdims=keepdims, dtype=dtype, out=out)
+
+    return function
+
+
+# numpy function -> the engine op (same arguments); see _array_function
+FUNCTIONS = {
+    np.sum: sum,
+    np.mean: mean,
+    np.max: _numpy_max,
+    np.amax: _numpy_max,
+    np.min: _numpy_min,
+    np.amin: _numpy_min,
+    np.var: _numpy_spread(var),
+    np.std: _numpy_spread(std),
+    np.dot: dot,
+    np.clip: _numpy_clip,
+    np.reshape: reshape,
+    np.transpose: lambda a, axes=None: transpose(a, axes),
+    np.stack: lambda arrays, axis=0, out=None: stack(list(arrays), axis=axis),
+    np.linalg.norm: _numpy_norm,
+}
+# numpy functions that only read numbers (no gradient to lose): run on the arrays
+READERS = {
+    np.allclose,
+    np.isclose,
+    np.array_equal,
+    np.array_equiv,
+    np.shape,
+    np.ndim,
+    np.size,
+    np.argmax,
+    np.argmin,
+    np.all,
+    np.any,
+    np.count_nonzero,
+    np.nonzero,
+    np.argsort,
+    np.isfinite,
+    np.isnan,
+    np.testing.assert_allclose,
+    np.round,
+    np.around,
+    np.sort,
+    np.unique,
+    np.where,
+    np.copy,
+    np.asarray,
+    np.array2string,
+    np.array_repr,
+}
+# bp ops under their numpy names, for the hints
+_BP_NAMES = {"absolute": "abs", "amax": "max", "amin": "min", "true_divide": "divide"}
+
+
+def _array_function(self, func, types, args, kwargs):
+    if func in FUNCTIONS:
+        return FUNCTIONS[func](*args, **kwargs)
+    if func in READERS:
+        return func(*_plain_all(args), **{k: _plain_all(v) for k, v in kwargs.items()})
+    name = func.__name__
+    ours = name if name in __all__ else _BP_NAMES.get(name)
+    hint = f"use bp.{ours}(...)" if ours else "the engine has no op for it: write it from bp ops, or apply it to t.data"
+    raise TypeError(f"numpy.{name} on a Tensor would drop its gradient: {hint}")
+
+
+def _plain_all(x):
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return type(x)(_plain_all(v) for v in x)
+    return x
+
+
+class LostGradientWarning(UserWarning):
+    """A Tensor that needs a gradient became a plain number: what is computed from it is a constant."""
+
+
+_MATH_CALL = re.compile(r"\bmath\.(\w+)\(")
+
+
+def _lost_gradient(self, what):
+    """Warn (once per line of the learner's code) that ``what`` of a Tensor needing a gradient loses it."""
+    if not self.requires_grad or not engine._grad_enabled or engine._plain_arrays:
+        return
+    if sys._getframe(2).f_code.co_filename.startswith(_PACKAGE):
+        return  # the package reading a number on purpose (a checker, a drawing), not the learner's maths
+    level = _caller_level()
+    frame = sys._getframe(level - 1)
+    line = linecache.getline(frame.f_code.co_filename, frame.f_lineno)
+    called = _MATH_CALL.search(line or "")
+    if called and called.group(1) in {*__all__, *ALIASES}:
+        fix = f"use bp.{called.group(1)}(t) instead of math.{called.group(1)}(t) to keep it"
+    else:
+        fix = "use bp ops (bp.sin, bp.exp, …) on the Tensor to keep it"
+    warnings.warn(
+        f"{what} of a Tensor that needs a gradient is a plain number: the gradient does not flow back through "
+        f"anything computed from it; {fix}. To read the value only (printing, logging), use t.detach().item() "
+        f"or format it: f'{{t:.4f}}'",
+        LostGradientWarning,
+        stacklevel=level,
+    )
+
+
+def _float(self):
+    _lost_gradient(self, "float()")
+    return float(self._value())
+
+
+def _item(self):
+    """The value of a one-element tensor as a Python float (warns if the tensor needs a gradient).
+
+    >>> Tensor(2.5, requires_grad=False).item()
+    2.5
+    """
+    _lost_gradient(self, ".item()")
+    return self._value()
+
+
+# numpy's and torch's other names for the same ops (``abs``, ``max`` and ``min`` would shadow Python's own
+# functions inside this module, so they are given to backpropnb only)
+ALIASES = {"abs": absolute, "max": amax, "min": amin, "clamp": clip, "detach": detach}
+__all__ = [*_EXPORTS, "clamp", "detach"]
 
 
 def _transpose_method(self, *axes):
@@ -1173,6 +1715,15 @@ def _attach_methods(cls):
     for name, function in _METHODS.items():
         setattr(cls, name, function)
     cls.transpose = _transpose_method
+    cls.detach = detach
+    cls.clamp = clip
+    for dunder, compare in COMPARISONS.items():
+        setattr(cls, dunder, _comparison(compare))
+    cls.__hash__ = object.__hash__  # identity, as before: graphs keep Tensors in id-keyed maps and sets
+    cls.__array_ufunc__ = _array_ufunc
+    cls.__array_function__ = _array_function
+    cls.__float__ = _float
+    cls.item = _item
     cls.T = property(lambda self: transpose(self), doc="The transpose (axes reversed).")
     cls.__iter__ = lambda self: (getitem(self, i) for i in range(len(self)))
 

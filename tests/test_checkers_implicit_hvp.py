@@ -167,6 +167,13 @@ def hvp_of_a_numpy_gradient(f, x, v):
     return (bp.grad(f)(x) * v).sum()  # a numpy gradient: the scalar grad · v, never differentiated
 
 
+def hvp_of_a_fresh_gradient_tensor(f, x, v):
+    x = bp.tensor(x)
+    g = bp.tensor(bp.grad(f)(x.data))  # the gradient as plain numbers, made a Tensor again: no graph back to x
+    (g * v).sum().backward()
+    return x.grad  # None: nothing reached x
+
+
 def hvp_without_clearing_the_gradient(f, x, v):
     x = bp.tensor(x)
     f(x).backward(create_graph=True)
@@ -192,6 +199,8 @@ def penalty_without_clearing_the_gradient(loss, w):
 MISTAKES += [
     (hvp_checks.check_hvp_double_backprop, hvp_without_create_graph, "create_graph=True"),
     (hvp_checks.check_hvp_double_backprop, hvp_of_a_numpy_gradient, "create_graph=True"),
+    (hvp_checks.check_hvp_double_backprop, hvp_of_a_fresh_gradient_tensor, "nothing flowed back to x"),
+    (hvp_checks.check_hvp_double_backprop, hvp_of_a_fresh_gradient_tensor, "create_graph=True (f(x).backward"),
     (hvp_checks.check_hvp_double_backprop, hvp_with_a_constant_gradient, "create_graph=True"),
     (hvp_checks.check_hvp_double_backprop, hvp_without_clearing_the_gradient, "set x.grad = None"),
     (hvp_checks.check_gradient_norm_penalty, penalty_without_clearing_the_gradient, "set w.grad = None"),

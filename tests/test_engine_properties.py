@@ -310,6 +310,73 @@ def index_add_cases(draw):
     return Case("index_add", f, [free(rng, g_shape)], f"{shape} at {index}")
 
 
+def clip_values(rng, shape):  # never within 0.1 of a bound: the gradient's kink is not straddled
+    return rng.choice([-1.5, 0.0, 1.5], shape) + rng.uniform(-0.4, 0.4, shape)
+
+
+@st.composite
+def clip_cases(draw):
+    rng = np.random.default_rng(draw(seeds))
+    low, high = draw(st.sampled_from([(-1.0, 1.0), (None, 1.0), (-1.0, None)]))
+    how = draw(st.sampled_from(["function", "method", "clamp"]))
+    f = {
+        "function": lambda x: bp.clip(x, low, high),
+        "method": lambda x: x.clip(low, high),
+        "clamp": lambda x: x.clamp(min=low, max=high),
+    }[how]
+    return Case("clip", f, [clip_values(rng, draw(shapes))], f"{how} [{low}, {high}]")
+
+
+def extreme(name):
+    """max/min over axes of distinct values (spaced apart, shuffled): no tie, so finite differences see one winner."""
+
+    @st.composite
+    def case(draw):
+        rng = np.random.default_rng(draw(seeds))
+        shape = draw(shapes)
+        axis, keepdims = draw(axis_choices(len(shape))), draw(st.booleans())
+        values = (
+            rng.permutation(np.arange(int(np.prod(shape))) * 0.37 - 1.0).reshape(shape) if shape else rng.uniform(-1, 1)
+        )
+        public = {"amax": "max", "amin": "min"}[name]
+        if draw(st.booleans()):
+            f = lambda x: getattr(x, public)(axis=axis, keepdims=keepdims)
+        else:
+            f = lambda x: getattr(bp, public)(x, axis=axis, keepdims=keepdims)
+        return Case(name, f, [np.asarray(values, dtype=float)], f"axis={axis} keepdims={keepdims}")
+
+    return case()
+
+
+def spread(name):
+    @st.composite
+    def case(draw):
+        rng = np.random.default_rng(draw(seeds))
+        # every axis 2 long or more, and distinct values 0.37 apart: each slice has a spread (std's gradient
+        # is infinite at a zero spread)
+        shape = draw(hnp.array_shapes(min_dims=1, max_dims=3, min_side=2, max_side=3))
+        axis, keepdims = draw(axis_choices(len(shape))), draw(st.booleans())
+        count = int(np.prod([shape[i] for i in bp.ops.axes_of(name, axis, len(shape))]))
+        ddof = draw(st.integers(0, count - 1))
+        values = rng.permutation(np.arange(int(np.prod(shape))) * 0.37 - 1.0).reshape(shape)
+        if draw(st.booleans()):
+            f = lambda x: getattr(x, name)(axis=axis, ddof=ddof, keepdims=keepdims)
+        else:
+            f = lambda x: getattr(bp, name)(x, axis=axis, ddof=ddof, keepdims=keepdims)
+        return Case(name, f, [values], f"axis={axis} ddof={ddof} keepdims={keepdims}")
+
+    return case()
+
+
+@st.composite
+def norm_cases(draw):
+    rng = np.random.default_rng(draw(seeds))
+    shape = draw(shapes_1d_up)
+    axis, keepdims = draw(axis_choices(len(shape))), draw(st.booleans())
+    values = away_from_zero(rng, shape, 0.3)  # no slice of zeros, where the gradient is undefined
+    return Case("norm", lambda x: bp.norm(x, axis=axis, keepdims=keepdims), [values], f"axis={axis}")
+
+
 CASES = {
     "sum_to": sum_to_cases(),
     "broadcast_to": broadcast_to_cases(),
@@ -327,6 +394,16 @@ CASES = {
     "tanh": unary("tanh", lambda a: a.tanh()),
     "sigmoid": unary("sigmoid", bp.sigmoid, lambda rng, shape: free(rng, shape) * 3),
     "relu": unary("relu", lambda a: a.relu(), away_from_zero),
+    "sin": unary("sin", bp.sin, lambda rng, shape: rng.uniform(-4, 4, shape)),
+    "cos": unary("cos", lambda a: a.cos(), lambda rng, shape: rng.uniform(-4, 4, shape)),
+    "sqrt": unary("sqrt", lambda a: a.sqrt(), positive),
+    "abs": unary("abs", lambda a: abs(a) if a.ndim % 2 else bp.abs(a), away_from_zero),
+    "clip": clip_cases(),
+    "amax": extreme("amax"),
+    "amin": extreme("amin"),
+    "var": spread("var"),
+    "std": spread("std"),
+    "norm": norm_cases(),
     "max": binary("max", bp.maximum, max_left, max_right),
     "sum": reduction("sum"),
     "mean": reduction("mean"),
@@ -519,6 +596,16 @@ GRAPH_OPS = [
     "tanh",
     "sigmoid",
     "relu",
+    "sin",
+    "cos",
+    "sqrt",
+    "abs",
+    "clip",
+    "amax",
+    "amin",
+    "var",
+    "std",
+    "norm",
     "pow",
     "add",
     "sub",
@@ -558,6 +645,23 @@ def make_step(name, draw, program, nodes):
     if name == "relu":
         c = shift_away_from(a)
         return lambda ns, sq: (ns[i] + c).relu()
+    if name in ("sin", "cos"):
+        return lambda ns, sq: getattr(bp, name)(ns[i] * 2)
+    if name == "sqrt":
+        return lambda ns, sq: (ns[i] * ns[i] + 0.5).sqrt()
+    if name == "abs":
+        c = shift_away_from(a)
+        return lambda ns, sq: abs(ns[i] + c)
+    if name == "clip":
+        c = shift_away_from(a - 0.6) + shift_away_from(a + 0.6)  # away from both bounds
+        return lambda ns, sq: (ns[i] + c).clip(-0.6, 0.6)
+    if name in ("amax", "amin"):  # a max over distinct values: the input plus a ramp, so no two are equal
+        ramp = np.arange(m * n).reshape(m, n) * 0.41
+        return lambda ns, sq: getattr(full(ns[i], (m, n)) + ramp, name[1:])(axis=-1, keepdims=True)
+    if name in ("var", "std"):  # two values at least 1 apart: a spread, so std stays away from 0
+        return lambda ns, sq: getattr(bp.stack([ns[i] * 0.1, ns[i] * 0.1 + 1.5]), name)(axis=0)
+    if name == "norm":
+        return lambda ns, sq: bp.norm(full(ns[i], (m, n)) + 3.0, axis=-1, keepdims=True)
     if name == "pow":
         e = draw(st.sampled_from([2, 3, -1, 0.5, 1.5]))
         return (lambda ns, sq: ns[i] ** e) if e in (2, 3) else (lambda ns, sq: (ns[i] * ns[i] + 0.5) ** e)

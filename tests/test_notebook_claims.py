@@ -35,6 +35,37 @@ def test_notebook_05_two_spots_of_different_sizes_give_blobs_of_different_sizes(
     assert measured[0] > 1.8 * measured[1]
 
 
+def test_notebook_05_two_spots_map_is_fine_enough_and_its_colour_scale_clips_neither_blob(monkeypatch):
+    """The map shows what the text says: both blobs, each with its edge, on a grid fine enough for the small one."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = NOTEBOOKS / "05_hessian_vector_products.ipynb"
+    namespace = {}
+    for marker in ("Gaussian spot of width", "The map below evaluates the Laplacian", "Two spots of different sizes"):
+        _, code = cell_after(path, marker)
+        source = code.source.replace('laplacian_map(spot, "Laplacian of a Gaussian spot")', "")
+        if marker.startswith("Two spots"):
+            source = source.split("line = ")[0]  # the definition of two_spots; the map is drawn below
+        exec("import numpy as np\nimport backpropnb as bp\n" + source, namespace)
+    shown = []
+    monkeypatch.setattr(plt, "show", lambda: shown.append(plt.gcf()))
+    namespace["laplacian_map"](namespace["two_spots"], "two spots")
+    (figure,) = shown
+    axes = figure.axes[0]
+    (image,) = axes.images
+    values = image.get_array()
+    step = 6.0 / (values.shape[0] - 1)
+    assert step <= 0.1, "the width-0.5 spot's blob (radius 0.71) needs 14 or more samples across"
+    # the deepest centre is -2/0.5² = -8, the shallow one -2: the scale must reach both, clipping neither
+    assert values.min() < -7.5 and image.norm.vmin <= values.min() and image.norm.vmax >= values.max()
+    assert image.norm(-2.0) < 0.25, "the shallow blob's centre must be clearly coloured, not washed out"
+    assert axes.collections, "each blob's edge (Laplacian = 0) is drawn as a line"
+    plt.close(figure)
+
+
 def test_notebook_06_prints_the_training_time_instead_of_promising_one():
     notebook = nbformat.read(NOTEBOOKS / "06_train_a_network.ipynb", as_version=4)
     intro = next(c.source for c in notebook.cells if c.cell_type == "markdown")  # after the install cell

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import graphviz
 import numpy as np
 import pytest
+from dot_source import unboxed
 
 import backpropnb as bp
 from backpropnb import Function, lecture, tensor
@@ -35,7 +36,7 @@ def label_of(source, node_id):
 
 def edge_labels(source, head):
     """Labels of the edges into ``head``, in source order (None for an unlabelled edge)."""
-    found = re.findall(rf"^\t(\w+) -> {head}(?: \[label=<(.*?)>(?: |\]))?", source, re.M)
+    found = re.findall(rf"^\t(\w+) -> {head}(?: \[label=<(.*?)>(?: |\]))?", unboxed(source), re.M)
     return [(tail, label or None) for tail, label in found]
 
 
@@ -113,7 +114,7 @@ def test_copy_gate_gets_two_edges_with_their_own_gradients():
     source = draw(f).source
     x_id = next(f"v{i}" for i, n in enumerate(walk(f).nodes) if n is x)
     assert "grad 7" in label_of(source, x_id)  # the copy gate adds 2 + 5
-    into = re.findall(rf"^\t{x_id} -> (o\d+) \[label=<<FONT[^>]*>(.*?)</FONT>>", source, re.M)
+    into = re.findall(rf"^\t{x_id} -> (o\d+) \[label=<<FONT[^>]*>(.*?)</FONT>>", unboxed(source), re.M)
     assert sorted(label for _, label in into) == ["2", "5"]
     # a value used twice by one gate: two edges into that gate
     y = tensor(4.0, name="y")
@@ -327,7 +328,9 @@ def test_columns_fold_a_tall_drawing_beside_itself():
     # the same nodes and edges, one edge (a value into the next gate) no longer ranks the layout
     crossing = [line for line in folded.body if "constraint=false" in line]
     assert len(crossing) == 1 and re.match(r"^\tv\d+ -> o\d+ \[constraint=false label=", crossing[0])
-    strip = lambda source: source.replace("constraint=false ", "")  # noqa: E731
+    order = [line for line in folded.body if "style=invis" in line]  # the columns in the backward pass's order
+    assert order == ["\t{rank=same; o5 -> v12 [style=invis]}\n"], order
+    strip = lambda source: source.replace("constraint=false ", "").replace(order[0], "")  # noqa: E731
     assert strip(folded.source) == tall.source
     (tall_w, tall_h), (folded_w, folded_h) = svg_size(tall.natural_svg()), svg_size(folded.natural_svg())
     assert folded_h < 0.6 * tall_h and folded_w > tall_w
@@ -568,7 +571,10 @@ def test_long_numbers_are_not_cut_but_long_names_are():
     x = tensor([0.123456, -0.654321, 0.5, 0.25], name="n" * 100)
     loss = (x * x).sum()
     loss.backward()
-    assert "local [1, 1, 1, 1] × up 1<BR/>= [1, 1, 1, 1]" in draw(loss, step=0).source
+    assert "local [1, 1, 1, 1] × up 1<BR/>= [1, 1, 1, 1]" in draw(loss, step=0, rankdir="LR").source
+    # top to bottom (the long name makes it so), beside a vertical edge: the local gradient alone, one line
+    tall = draw(loss, step=0).source
+    assert "rankdir=TB" in tall and '<FONT COLOR="#c92a2a">local [1, 1, 1, 1]</FONT>' in tall
     source = draw(loss, step=1).source
     assert source.count("down [0.1235, -0.6543, 0.5, 0.25]") == 2  # x * x: each input gets up × the other
     assert "n" * 59 + "…" in source and "n" * 60 not in source

@@ -1,11 +1,12 @@
 """BackwardStepper, driven headless: the chain rule of each step, the lecture's numbers, no side effects."""
 
-import shutil
+import re
 
 import numpy as np
 import pytest
 
 import backpropnb
+from backpropnb.render._dot import find_dot
 from backpropnb.render.graph import draw
 from backpropnb.render.svg import COLUMN_PX, MIN_SCALE, PX_PER_PT, svg_size
 from backpropnb.widgets.stepper import CUSTOM, EXAMPLES, MAX_HEIGHT_PX, BackwardStepper, build_example
@@ -24,9 +25,10 @@ def test_the_q_step_of_f_shows_upstream_minus_4_local_1_downstream_minus_4():
         "  local       dq/dx = 1, dq/dy = 1",
         "  downstream  df/dx = 1 × -4 = -4, df/dy = 1 × -4 = -4   (downstream = local × upstream)",
         "gradients so far: x = -4, y = -4, z = 3",
+        "backward pass complete: every gradient is in place (df/d· of all 3 inputs); reset starts again",
     ]
     dot = stepper.digraph.source
-    assert dot in snapshot
+    assert "\n".join(stepper.lines) in snapshot and dot in snapshot
     assert dot.count("local 1 × up -4<BR/>= -4") == 2  # both edges into the + gate
     assert "up -4" in dot
 
@@ -115,11 +117,15 @@ def test_next_reset_and_play_move_the_step():
     stepper = BackwardStepper()
     stepper.next_button.click()
     assert stepper.controls["step"].value == 1 and stepper.lines[0].startswith("step 1 of 2")
+    assert not stepper.next_button.disabled and not any("complete" in line for line in stepper.lines)
     stepper.next_button.click()
-    stepper.next_button.click()  # stays at the last step
+    assert stepper.next_button.disabled  # the last step: nothing left to do, and the button says so
+    assert stepper.lines[-1].startswith("backward pass complete: every gradient is in place")
+    stepper.next()  # stays at the last step
     assert stepper.controls["step"].value == 2
     stepper.reset_button.click()
     assert stepper.controls["step"].value == 0 and stepper.lines[0].startswith("step 0 of 2")
+    assert not stepper.next_button.disabled
     stepper.play.value = 2  # what the Play widget does in the browser
     assert stepper.controls["step"].value == 2 and stepper.lines[0] == "step 2 of 2: q = x + y"
     stepper.controls["step"].value = 1
@@ -162,7 +168,7 @@ def test_your_graph_is_offered_selected_and_left_untouched():
     assert stepper.lines[0] == "step 3 of 3: [×] = w × x"
     t = np.tanh(-6.0)
     expected = 2 * t * (1 - t**2)  # dloss/d(w·x)
-    assert stepper.lines[-1] == f"gradients so far: w = {expected * -2:.4g}, x = {expected * 3:.4g}"
+    assert stepper.lines[-2] == f"gradients so far: w = {expected * -2:.4g}, x = {expected * 3:.4g}"
 
 
 def test_stored_gradients_of_your_graph_stay_as_they_were():
@@ -173,7 +179,7 @@ def test_stored_gradients_of_your_graph_stay_as_they_were():
     for k in range(stepper.controls["step"].max + 1):
         stepper.controls["step"].value = k
     assert float(x.grad) == 5.0 and float(y.grad) == 1.0
-    assert stepper.lines[-1] == "gradients so far: x = 5"
+    assert stepper.lines[-2] == "gradients so far: x = 5"
 
 
 def test_a_vector_output_is_replayed_from_its_stored_gradient():
@@ -219,7 +225,7 @@ def test_a_long_chain_steps_without_error_and_highlights_the_fold():
     assert "#e8590c" in fold and "now: gate 147 of 295" in fold
     assert "gates folded" in fold and "295 × [×1.001]" in fold
     stepper.controls["step"].value = 300
-    assert stepper.lines[-1] == f"gradients so far: z = {1.001**300:.4g}"
+    assert stepper.lines[-2] == f"gradients so far: z = {1.001**300:.4g}"
     assert z.grad is None
 
 
@@ -239,7 +245,10 @@ def test_a_scalar_loss_of_arrays_shows_its_local_gradients_as_arrays():
     assert stepper.lines[3].startswith("  downstream  dloss/d[×] = [1, 1] × 1 = [1, 1]")
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+NO_DOT = find_dot().kind == "none"
+
+
+@pytest.mark.skipif(NO_DOT, reason="no Graphviz dot (neither the system's nor the pip wheel's)")
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_every_step_fits_a_laptop_screen_folded_into_columns_when_tall(example):
     # issue 12: the primitive-gates neuron was 894 px tall, its current node below a 1280×800 window
@@ -261,3 +270,71 @@ def test_every_step_fits_a_laptop_screen_folded_into_columns_when_tall(example):
         assert svg_size(unfolded.natural_svg())[1] * PX_PER_PT * MIN_SCALE > MAX_HEIGHT_PX
     else:
         assert example != EXAMPLES[1]  # the primitive-gates neuron is too tall for one column
+
+
+def test_every_graph_says_complete_at_its_last_step_only_and_disables_next():
+    for example in EXAMPLES:
+        stepper = BackwardStepper()
+        stepper.controls["example"].value = example
+        last = stepper.controls["step"].max
+        for k in range(last + 1):
+            stepper.controls["step"].value = k
+            complete = [line for line in stepper.lines if line.startswith("backward pass complete")]
+            expected = (1, True) if k == last else (0, False)
+            assert (len(complete), stepper.next_button.disabled) == expected, (example, k)
+        assert complete[0] in stepper.snapshot()
+
+
+def test_a_graph_with_nothing_to_backpropagate_has_next_disabled_from_the_start():
+    stepper = BackwardStepper(backpropnb.tensor(2.0, requires_grad=False) * 3)
+    assert stepper.controls["step"].max == 0 and stepper.next_button.disabled
+
+
+def node_boxes(svg):
+    """Each drawn node's bounding box (x0, y0, x1, y1) in points, from dot's SVG."""
+    boxes = {}
+    for name, shape in re.findall(
+        r'<g id="node\d+" class="node">\s*<title>(\w+)</title>\s*<(?:path|polygon|ellipse)([^>]*)>', svg
+    ):
+        if "cx=" in shape:
+            cx, cy, rx, ry = (float(re.search(rf'{a}="([-\d.]+)"', shape).group(1)) for a in ("cx", "cy", "rx", "ry"))
+            boxes[name] = (cx - rx, cy - ry, cx + rx, cy + ry)
+            continue
+        numbers = [
+            float(n) for n in re.findall(r"-?\d+(?:\.\d+)?", re.search(r'(?:d|points)="([^"]+)"', shape).group(1))
+        ]
+        xs, ys = numbers[0::2], numbers[1::2]
+        boxes[name] = (min(xs), min(ys), max(xs), max(ys))
+    return boxes
+
+
+@pytest.mark.skipif(NO_DOT, reason="no Graphviz dot (neither the system's nor the pip wheel's)")
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_node_stays_put_from_step_to_step(example):
+    """Issue 24: one layout for every step of a graph, so that the picture does not shift as the steps go."""
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = example
+    layouts = []
+    for k in range(stepper.controls["step"].max + 1):
+        stepper.controls["step"].value = k
+        layouts.append(node_boxes(stepper.digraph.natural_svg()))
+    assert len(layouts[0]) >= 5
+    for k, boxes in enumerate(layouts):
+        assert boxes == layouts[0], (example, k)
+
+
+@pytest.mark.skipif(NO_DOT, reason="no Graphviz dot (neither the system's nor the pip wheel's)")
+def test_the_folded_neuron_reads_its_columns_in_the_order_of_the_backward_pass():
+    """Issue 24: output's column on the left, then the next steps', the inputs' last (as the notes draw it)."""
+    stepper = BackwardStepper()
+    stepper.controls["example"].value = EXAMPLES[1]
+    assert stepper.how[2] == 3
+    stepper.controls["step"].value = stepper.controls["step"].max
+    source, boxes = stepper.digraph.source, node_boxes(stepper.digraph.natural_svg())
+    names = dict(re.findall(r"^\t(v\d+) \[.*?label=<<B>(\w+)</B>", source, re.M))
+    x = {names[node]: (box[0] + box[2]) / 2 for node, box in boxes.items() if node in names}
+    # backward order: f, a (the output's column), then e, n, z, then q and the products, the inputs last
+    output_column = max(x["f"], x["a"])
+    middle_column = [x[name] for name in ("e", "n", "z")]
+    inputs = [x[name] for name in ("w0", "x0", "w1", "x1")]
+    assert output_column < min(middle_column) and max(middle_column) < min(inputs), x

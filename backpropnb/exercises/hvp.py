@@ -91,6 +91,14 @@ def check_hvp_double_backprop(hvp_double_backprop):
     """
     for f, name, x, v in _cases():
         got = call(hvp_double_backprop, f, x.copy(), v.copy())
+        if got is None:
+            raise CheckFailed(
+                "your H·v is None. If you returned x.grad, nothing flowed back to x in the second backward: "
+                "grad · v had no graph leading to x, as when the first gradient is taken as plain numbers "
+                "(backward() without create_graph=True, or bp.grad(f) of x.data). Compute it with "
+                "create_graph=True (f(x).backward(create_graph=True), then x.grad is a Tensor with a graph) "
+                "and backpropagate through (x.grad * v).sum(). (Or did you forget a `return`?)"
+            )
         at = f"f = {name}, x={format_values(x)}, v={format_values(v)}"
         expect_close("H·v", got, hessian(f)(x) @ v, at=at, of="x", hint=_hvp_hint(f, x, v, got))
         numeric = central_difference(grad(f), x, v, eps=1e-5)

@@ -109,12 +109,16 @@ def pipe_svg(digraph, dot=None, timeout=TIMEOUT):
     >>> "<svg" in svg
     True
     """
+    return _pipe(digraph, "svg", dot, timeout)
+
+
+def _pipe(digraph, fmt, dot, timeout):
     dot = dot or find_dot()
     if dot.kind == "none":
         raise graphviz.ExecutableNotFound(["dot"])
     source = digraph if isinstance(digraph, str) else digraph.source
     source = source if dot.measures_text else widened_source(source)
-    command = [dot.path, "-Tsvg"]
+    command = [dot.path, f"-T{fmt}"]
     try:
         done = subprocess.run(command, input=source.encode("utf-8"), capture_output=True, timeout=timeout)
     except FileNotFoundError as error:
@@ -153,6 +157,7 @@ def graphviz_uses_found_dot():
 
 NODE_LINE = re.compile(r"^(\t(?!edge |node |graph )[^\s\[]+ \[)label=<(.*)> (.*)$")
 FONTSIZE = re.compile(r"\bfontsize=\"?([0-9.]+)")
+WIDTH = re.compile(r"(?:^| )width=")  # not penwidth=
 DEFAULT_FONTSIZE = 14.0
 BOX_MARGIN = 16.0  # points: dot's default node margin, 0.11 inch on each side
 DEFAULT_WIDTH = 0.75  # inches: dot's minimum node width, kept for labels narrower than that
@@ -173,7 +178,7 @@ def widened_source(source):
             size = FONTSIZE.search(line)
             default = float(size.group(1)) if size else default
         match = NODE_LINE.match(line.rstrip("\n"))
-        if match and " -> " not in match.group(1) and "width=" not in match.group(3):
+        if match and " -> " not in match.group(1) and not WIDTH.search(match.group(3)):
             size = FONTSIZE.search(match.group(3))
             points = label_width(match.group(2), float(size.group(1)) if size else default)
             inches = (points * SLACK + BOX_MARGIN) / 72

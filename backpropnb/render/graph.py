@@ -15,11 +15,13 @@ a :class:`graphviz.Digraph`, never displays anything and never changes a tensor.
 
 from __future__ import annotations
 
+import math
 import re
 
 from ..engine import Tensor
 from ..ops import REGISTRY
 from ..trace import Replay, flowed, replay
+from . import _dot
 from .layout import MAX_NODES, drawn_parents, folded_constant, layout_of, walk
 from .svg import INSTALL_HINT, MIN_SCALE, GraphDrawing, LayoutTimeout, scale_to_fit, svg_size, to_html
 from .text import MAX_NAME, coloured, escape, format_array, format_count, format_number, html_label
@@ -56,6 +58,27 @@ GRAD_COLOUR = "#c92a2a"  # gradients in red, as in the lecture's pictures
 # ======================================================================
 # Labels
 # ======================================================================
+
+
+EDGE_PAD = 2  # points of room around an edge label's text: off its own line and its neighbours
+EDGE_BOX = f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="{EDGE_PAD}">'
+SPACE = "&#160;"  # a space each side: more room from the lines beside a label, none added above or below
+# dot puts a label beside its edge: its box's left side on the edge (top to bottom) or its bottom side (left
+# to right); a box made larger (see one_geometry) keeps its text on that side, by its edge
+NEAR_EDGE = {"TB": 'ALIGN="LEFT"', "BT": 'ALIGN="LEFT"', "LR": 'VALIGN="BOTTOM"', "RL": 'VALIGN="BOTTOM"'}
+
+
+def edge_label(text):
+    """An edge's label from escaped text: red, in a borderless box with room all round.
+
+    The room keeps the text (a leading minus sign too) off the edge it labels
+    and off the edges beside it; no leader line is needed, so none crosses a
+    highlighted edge.
+
+    >>> edge_label("-4")
+    '<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="2"><TR><TD>&#160;<FONT COLOR="#c92a2a">-4</FONT>&#160;</TD></TR></TABLE>>'
+    """
+    return f"<{EDGE_BOX}<TR><TD>{SPACE}{coloured(text, GRAD_COLOUR)}{SPACE}</TD></TR></TABLE>>"
 
 
 def gate_symbol(node):
@@ -122,7 +145,7 @@ def fold_label(fold, status, moment):
     if fold.leaves:
         lines.append(escape(f"and {format_count(fold.leaves)} inputs"))
     if status == "current" and moment.current.node in fold.gates:
-        t = fold.gates.index(moment.current.node) + 1
+        t = next(k for k, gate in enumerate(fold.gates) if gate is moment.current.node) + 1  # by identity
         lines.append(coloured(escape(f"now: gate {format_count(t)} of {format_count(len(fold.gates))}"), GRAD_COLOUR))
     return html_label(*lines)
 
@@ -212,15 +235,18 @@ def in_columns(digraph, columns):
     Each node gets its depth, the longest path from it down to an output
     (value boxes and gate circles each count as one rank). The ranks are cut
     into ``columns`` bands of about equal height (a value stays with the gate
-    that made it, an input with the gate it feeds), and the edges that cross a cut stop constraining the layout (Graphviz's ``constraint=false``): each
+    that made it, an input with the gate it feeds), and the edges that cross a
+    cut stop constraining the layout (Graphviz's ``constraint=false``): each
     band is laid out from the same first rank, beside the others, and the
-    crossing edges join the end of one column to the start of the next.
+    crossing edges join the end of one column to the start of the next. The
+    columns read left to right in the order of the backward pass: the output's
+    column first, the inputs' last.
 
     >>> from backpropnb import tensor
     >>> x = tensor(1.0, name="x"); y = (((x * 2).exp() + 1).log() * 3).tanh()
     >>> folded = in_columns(draw(y, rankdir="TB"), 2).source
-    >>> folded.count("constraint=false")
-    1
+    >>> folded.count("constraint=false"), folded.count("style=invis")
+    (1, 1)
     """
     if columns == 1:
         return digraph
@@ -246,6 +272,139 @@ def in_columns(digraph, columns):
         if column[tail] != column[head]:  # the edge crosses from one column into the next
             inside = "constraint=false" + ("" if attrs is None else " " + attrs)
             digraph.body[i] = f"\t{tail} -> {head} [{inside}]\n"
+    # The columns in the order of the backward pass, the output's first: the deepest node of each column
+    # (its first rank) joined left to right by invisible edges on one rank.
+    firsts = [max((n for n in depth if column[n] == c), key=depth.get) for c in sorted(set(column.values()))]
+    if len(firsts) > 1:
+        digraph.body.append(f"\t{{rank=same; {' -> '.join(firsts)} [style=invis]}}\n")
+    return digraph
+
+
+NODE_STATEMENT = re.compile(r"^\t(\w+) \[(.*)\]$")
+DEFAULTS = re.compile(r"^\t(node|edge) \[(.*)\]$")
+# a line of text, in font sizes: both dots (the system's 2.43 and later, the wheel) give a box's line the font
+# size, and a table cell's line (an edge label) at most 1.2 times it; a little more, never less
+LINE_HEIGHT = {"box": 1.01, "label": 1.2}
+MEASURED = ("box", "note")  # the shapes whose labels change from step to step; gate circles keep theirs
+
+
+def _label_of(attrs):
+    """The HTML-like label in a DOT attribute list (without its outer <>), or None."""
+    start = attrs.find("label=<")
+    if start < 0:
+        return None
+    depth, i = 0, start + len("label=")
+    for j in range(i, len(attrs)):
+        depth += {"<": 1, ">": -1}.get(attrs[j], 0)
+        if depth == 0:
+            return attrs[i + 1 : j]
+    return None
+
+
+def _attr(attrs, name, default):
+    found = re.search(rf'(?:^| ){name}="?([^" ]+)"?', attrs)
+    return found.group(1) if found else default
+
+
+def _text_size(label, fontsize, line_height):
+    """(width, height) in points of an HTML-like label's text, as wide as or wider than either dot draws it."""
+    inner = label
+    for tag in ("TABLE", "TR", "TD"):
+        inner = re.sub(rf"</?{tag}\b[^>]*>", "", inner)
+    lines = inner.count("<BR/>") + 1
+    inner = inner.replace(SPACE, "0")  # the wheel gives a no-break space a digit's width
+    return _dot.label_width(inner, fontsize) * _dot.SLACK, lines * fontsize * line_height
+
+
+def one_geometry(digraphs):
+    """Give drawings of one graph at different moments (a backward pass, step by step) one geometry.
+
+    Graphviz places every node from the sizes of the boxes and of the edge
+    labels; between two steps of a backward pass only their text changes, and
+    with it their sizes, so the layout shifts a little. Here each box is given
+    (as its minimum size) the size of its largest version over all the
+    drawings, and each edge label the size of its largest version (an empty
+    label of that size where a drawing has none): dot then lays every drawing
+    out the same, node for node. Changes the drawings in place and returns
+    them; :func:`geometry_of` and :func:`with_geometry` are the two halves, for
+    drawings made one at a time.
+
+    >>> from backpropnb import tensor, replay
+    >>> x = tensor(2.0, name="x"); y = (x * 3).exp(); r = replay(y)
+    >>> first, last = one_geometry([draw(y, step=k, replay=r, rankdir="LR") for k in (0, 1)])
+    >>> sized = [[line.split(" [")[0] for line in d.body if "HEIGHT=" in line or "height=" in line] for d in (first, last)]
+    >>> sized[0] == sized[1] and len(sized[0]) == 7  # three boxes and four edges, labelled in one step or both
+    True
+    """
+    geometry = geometry_of(digraphs)
+    return [with_geometry(digraph, geometry) for digraph in digraphs]
+
+
+def _statements(digraph):
+    """(line number, "node" or "edge", name or (tail, head), attributes, size in points or None) of a drawing."""
+    sizes = {"node": _dot.DEFAULT_FONTSIZE, "edge": _dot.DEFAULT_FONTSIZE}
+    found = []
+    for i, line in enumerate(digraph.body):
+        line = line.rstrip("\n")
+        if default := DEFAULTS.match(line):
+            sizes[default.group(1)] = float(_attr(default.group(2), "fontsize", sizes[default.group(1)]))
+        elif edge := EDGE_LINE.match(line):
+            tail, head, attrs = edge.groups()
+            label = _label_of(attrs or "")
+            size = None
+            if label is not None:
+                width, height = _text_size(label, float(_attr(attrs, "fontsize", sizes["edge"])), LINE_HEIGHT["label"])
+                size = (width + 2 * EDGE_PAD, height + 2 * EDGE_PAD)
+            found.append((i, "edge", (tail, head), attrs or "", size))
+        elif node := NODE_STATEMENT.match(line):
+            name, attrs = node.groups()
+            label = _label_of(attrs)
+            if label is None or _attr(attrs, "shape", "ellipse") not in MEASURED or _attr(attrs, "width", None):
+                continue
+            margin = [float(m) * 72 for m in _attr(attrs, "margin", "0.11,0.055").split(",")] * 2
+            width, height = _text_size(label, float(_attr(attrs, "fontsize", sizes["node"])), LINE_HEIGHT["box"])
+            found.append((i, "node", name, attrs, (width + 2 * margin[0], height + 2 * margin[1])))
+    return found
+
+
+def geometry_of(digraphs):
+    """The largest size of each box and of each edge label over drawings of one graph (see :func:`one_geometry`).
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(2.0, name="x"); geometry = geometry_of([draw(x * 3, rankdir="LR")])
+    >>> sorted(geometry["node"]), sorted(geometry["edge"])
+    (['v0', 'v1'], [])
+    """
+    geometry = {"node": {}, "edge": {}}
+    for digraph in digraphs:
+        for _, kind, key, _, size in _statements(digraph):
+            if size is not None:
+                old = geometry[kind].get(key, (0.0, 0.0))
+                geometry[kind][key] = (max(old[0], size[0]), max(old[1], size[1]))
+    return geometry
+
+
+def with_geometry(digraph, geometry):
+    """The drawing with its boxes and edge labels given the sizes of ``geometry`` (from :func:`geometry_of`), in place.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(2.0, name="x"); d = draw(x * 3, rankdir="LR")
+    >>> "width=" in with_geometry(d, geometry_of([d])).source
+    True
+    """
+    rankdir = digraph.graph_attr.get("rankdir", "TB")
+    for i, kind, key, attrs, _ in _statements(digraph):
+        if kind == "node" and key in geometry["node"]:
+            width, height = geometry["node"][key]
+            digraph.body[i] = f"\t{key} [width={width / 72:.3f} height={height / 72:.3f} {attrs}]\n"
+        elif kind == "edge" and key in geometry["edge"]:
+            width, height = (math.ceil(v) for v in geometry["edge"][key])
+            cell = f'<TD WIDTH="{width}" HEIGHT="{height}" {NEAR_EDGE.get(rankdir, "")}>'
+            if _label_of(attrs) is None:
+                attrs = f"label=<{EDGE_BOX}<TR>{cell}</TD></TR></TABLE>> {attrs}".strip()
+            elif EDGE_BOX + "<TR><TD>" in attrs:
+                attrs = attrs.replace(EDGE_BOX + "<TR><TD>", EDGE_BOX + "<TR>" + cell, 1)
+            digraph.body[i] = f"\t{key[0]} -> {key[1]} [{attrs}]\n"
     return digraph
 
 
@@ -401,21 +560,17 @@ def _add_gate(digraph, i, node, layout, show, moment):
     step = moment.current if status == "current" else None
     out_label = None
     if step is not None and "grad" in show:
-        out_label = html_label(coloured(escape(f"up {stacked(step.upstream)}"), GRAD_COLOUR))
+        out_label = edge_label(escape(f"up {stacked(step.upstream)}"))
     digraph.edge(f"o{i}", f"v{i}", **_edge_look(out_label, status))
     downstream = _downstream_of(node, moment, show)
     folded = folded_constant(node)
-    labelled = downstream is not None and sum(d is not None for j, d in enumerate(downstream) if j != folded) > 1
     for j, parent in enumerate(node.parents):
         if j == folded:
             continue  # drawn inside the gate's symbol
         label = None
         if downstream is not None and downstream[j] is not None:
-            label = html_label(coloured(escape(_edge_text(step, j, downstream[j])), GRAD_COLOUR))
-        look = _edge_look(label, status)
-        if labelled and label is not None:
-            look["decorate"] = "true"  # a line from each label to its own edge: never two labels at one gate
-        digraph.edge(layout.source_of(node, parent), f"o{i}", **look)
+            label = edge_label(escape(_edge_text(step, j, downstream[j], digraph.graph_attr["rankdir"])))
+        digraph.edge(layout.source_of(node, parent), f"o{i}", **_edge_look(label, status))
 
 
 def _add_branch(digraph, i, node, layout, show, moment):
@@ -425,7 +580,7 @@ def _add_branch(digraph, i, node, layout, show, moment):
     downstream = _downstream_of(node, moment, show)
     label = None
     if downstream is not None and downstream[0] is not None:
-        label = html_label(coloured(escape(_edge_text(step, 0, downstream[0])), GRAD_COLOUR))
+        label = edge_label(escape(_edge_text(step, 0, downstream[0], digraph.graph_attr["rankdir"])))
     digraph.edge(layout.source_of(node, node.parents[0]), f"v{i}", **_edge_look(label, status))
 
 
@@ -444,13 +599,19 @@ def _flowed(node):
         return None
 
 
-def _edge_text(step, j, downstream):
+def _edge_text(step, j, downstream, rankdir="LR"):
     if step is None:
         return stacked(downstream)
     if step.local is None:
         return f"down {stacked(downstream)}"
-    # two lines, so that two labelled edges into one gate stay narrow enough for the column
-    return f"local {format_array(step.local[j])} × up {format_array(step.upstream)}\n= {format_array(downstream)}"
+    local, up = format_array(step.local[j]), format_array(step.upstream)
+    if rankdir in ("TB", "BT"):
+        # A tall drawing (the stepper folds it into columns and keeps every node in place, so each edge keeps
+        # room for its largest label at every step): one short line. The out-edge says "up", the input's box
+        # the product; the text beside the drawing spells out local × up = down.
+        return f"local {local}"
+    # above a horizontal edge: two lines, so that two labelled edges into one gate stay narrow enough
+    return f"local {local} × up {up}\n= {format_array(downstream)}"
 
 
 def _edge_look(label, status):

@@ -283,7 +283,17 @@ def _pattern(gates, period, symbol, plain=lambda gate: gate.op):
     return f"{repeats:,} × [{', '.join(unit)}]"
 
 
-_CACHE = weakref.WeakKeyDictionary()
+# id(y) -> (a weak reference to y, its layouts). Keyed by identity: a Tensor's == compares its numbers, as
+# numpy's does, so it cannot key a WeakKeyDictionary. The entry goes when y does.
+_CACHE = {}
+
+
+def _kept(y):
+    key = id(y)
+    entry = _CACHE.get(key)
+    if entry is None or entry[0]() is not y:
+        entry = _CACHE[key] = (weakref.ref(y, lambda _, key=key: _CACHE.pop(key, None)), {})
+    return entry[1]
 
 
 def layout_of(y, max_nodes=MAX_NODES):
@@ -296,7 +306,7 @@ def layout_of(y, max_nodes=MAX_NODES):
     """
     if isinstance(y, (tuple, list)):
         return walk(y, max_nodes)  # several outputs: nothing to key a cache on (a drawing of a few values)
-    kept = _CACHE.setdefault(y, {})
+    kept = _kept(y)
     if max_nodes not in kept:
         collecting = gc.isenabled()
         gc.disable()  # the walk makes millions of small containers and no garbage: skip the collector's passes

@@ -16,6 +16,8 @@ run yet. A graph of any size works: its drawing is summarised (long chains folde
 
 from __future__ import annotations
 
+import contextlib
+
 import ipywidgets as widgets
 import numpy as np
 
@@ -23,7 +25,7 @@ import backpropnb
 from backpropnb.lecture import XYZ, neuron_values
 from backpropnb.lecture import named as _named
 from backpropnb.ops import REGISTRY
-from backpropnb.render.graph import draw, format_array, gate_symbol, to_html
+from backpropnb.render.graph import draw, format_array, gate_symbol, geometry_of, to_html, with_geometry
 from backpropnb.render.svg import COLUMN_PX, PX_PER_PT, svg_size
 from backpropnb.trace import replay
 from backpropnb.widgets.base import Explorer
@@ -188,7 +190,20 @@ def step_lines(r, k, leaves=None):
         return [f"step 0 of {n}: forward pass done, {out} = {format_array(y.data)}; {start}"]
     step = r.step(k - 1)
     head = f"step {k} of {n}: {label(step.node, y)} = {expression(step.node, y)}"
-    return [head, *_arithmetic(step, y), _gradients_so_far(r, k - 1, leaves)]
+    lines = [head, *_arithmetic(step, y), _gradients_so_far(r, k - 1, leaves)]
+    if k == n:
+        lines.append(done_line(len(leaves), out))
+    return lines
+
+
+def done_line(inputs, out="L"):
+    """The closing line of the last step: the backward pass is over and every gradient is in place.
+
+    >>> done_line(3, "f")
+    'backward pass complete: every gradient is in place (df/d· of all 3 inputs); reset starts again'
+    """
+    what = f"d{out}/d· of the one input" if inputs == 1 else f"d{out}/d· of all {inputs} inputs"
+    return f"backward pass complete: every gradient is in place ({what}); reset starts again"
 
 
 LONG = 1000  # steps beyond which the stepper does not replay the whole pass up front
@@ -265,10 +280,12 @@ def _scale(pictures):
     return min(picture.scale() for picture in pictures)
 
 
-def draw_step(r, k, how=("auto", None, 1)):
+def draw_step(r, k, how=("auto", None, 1), geometry=None):
     """The drawing for step ``k`` of the replay ``r``: values only at step 0, else ``draw(y, step=k - 1)``.
 
-    ``how`` is (rankdir, scale, columns), as :func:`orientation` gives it.
+    ``how`` is (rankdir, scale, columns), as :func:`orientation` gives it;
+    ``geometry`` (from :func:`steady`) gives every step's boxes and labels one
+    size, so that the nodes stay put from step to step.
 
     >>> "local 1 × up -4<BR/>= -4" in draw_step(replay(build_example(EXAMPLES[0])), 2).source
     True
@@ -280,9 +297,31 @@ def draw_step(r, k, how=("auto", None, 1)):
         digraph = draw(r.output, show=("value",), rankdir=rankdir, columns=columns)
     else:
         digraph = draw(r.output, step=k - 1, replay=r, rankdir=rankdir, columns=columns)
+    if geometry is not None:
+        with_geometry(digraph, geometry)
     digraph.max_height_px = MAX_HEIGHT_PX
     digraph.fixed_scale = scale
     return digraph
+
+
+def steady(r, how):
+    """One layout for every step of the replay ``r``: (how with its scale for that layout, the geometry).
+
+    Every step's drawing gets each box and edge label at its largest size over
+    all the steps (:func:`~backpropnb.render.graph.one_geometry`), so dot puts
+    each node in the same place at every step; the scale is then that of one
+    picture, the same for all.
+
+    >>> r = replay(build_example(EXAMPLES[0])); how, geometry = steady(r, orientation(r))
+    >>> a, b = (draw_step(r, k, how, geometry) for k in (1, 2))
+    >>> [line.split(" [")[0] for line in a.body] == [line.split(" [")[0] for line in b.body]
+    True
+    """
+    rankdir, scale, columns = how
+    geometry = geometry_of(draw_step(r, k, how) for k in range(len(r) + 1))
+    with contextlib.suppress(Exception):  # no dot: the drawings show their source anyway
+        scale = _scale([draw_step(r, len(r), how, geometry)])
+    return (rankdir, scale, columns), geometry
 
 
 class BackwardStepper(Explorer):
@@ -324,6 +363,7 @@ class BackwardStepper(Explorer):
         self.graph = widgets.HTML()
         self.y, self.replay, self.leaves, self.digraph = None, None, [], None
         self.how = ("LR", None, 1)  # the layout direction, scale and columns of the graph shown
+        self.geometry = None  # the sizes that keep its nodes in place from step to step
         self._load(chosen, controls)
         buttons = widgets.HBox([self.play, self.reset_button, self.next_button])
         super().__init__(controls, views=[buttons, self.graph])
@@ -336,9 +376,9 @@ class BackwardStepper(Explorer):
         if name not in self._replays:
             self._replays[name] = replay_of(self.y)
         self.replay = self._replays[name]
-        if name not in self._hows:
-            self._hows[name] = orientation(self.replay)  # laid out once per graph, not on every switch back
-        self.how = self._hows[name]
+        if name not in self._hows:  # laid out once per graph, not on every switch back
+            self._hows[name] = steady(self.replay, orientation(self.replay))
+        self.how, self.geometry = self._hows[name]
         self.leaves = [node for node in leaves_in_reading_order(self.y) if node.requires_grad]
         for control in (controls["step"], self.play):
             control.value = 0  # first, so that lowering max never clamps a stale value
@@ -352,7 +392,7 @@ class BackwardStepper(Explorer):
         super()._on_change(change)
 
     def next(self):
-        """One backward step further (stays at the last step)."""
+        """One backward step further (stays at the last step, where ``next_button`` is disabled)."""
         step = self.controls["step"]
         step.value = min(step.value + 1, step.max)
 
@@ -363,7 +403,8 @@ class BackwardStepper(Explorer):
 
     def render(self):
         k = self.controls["step"].value
-        self.digraph = draw_step(self.replay, k, self.how)
+        self.next_button.disabled = k >= len(self.replay)  # the last step: nothing is left to do
+        self.digraph = draw_step(self.replay, k, self.how, self.geometry)
         self.graph.value = to_html(self.digraph)
         return step_lines(self.replay, k, self.leaves)
 
