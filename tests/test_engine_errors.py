@@ -49,6 +49,7 @@ def test_matmul_mismatch_names_both_shapes(left, right):
         tensor(np.ones(left)) @ tensor(np.ones(right))
 
 
+@pytest.mark.filterwarnings("ignore::backpropnb.ops.LostGradientWarning")  # converting on purpose
 @pytest.mark.parametrize(
     ("make", "fragments"),
     [

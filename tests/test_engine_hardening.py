@@ -110,6 +110,7 @@ def test_jacobian_with_several_argnums_gives_one_jacobian_each():
     close(jb, np.diag([1.0, 2.0]))
 
 
+@pytest.mark.filterwarnings("ignore::backpropnb.ops.LostGradientWarning")  # converting on purpose
 def test_numpy_functions_and_python_conversions_work_on_tensors():
     t = tensor([1.0, 2.0, 3.0])
     assert isinstance(np.sum(t), bp.Tensor)

@@ -243,6 +243,7 @@ def test_ints_and_bools_become_float64(data):
     close(t, np.asarray(data, dtype=np.float64))
 
 
+@pytest.mark.filterwarnings("ignore::backpropnb.ops.LostGradientWarning")  # converting on purpose
 def test_python_number_gives_a_0d_tensor_and_float16_is_kept():
     assert tensor(2.5).shape == () and tensor(2.5).item() == 2.5
     assert tensor(np.ones(2, np.float16)).dtype == np.float16

@@ -97,7 +97,7 @@ def test_a_scalar_reads_as_a_0d_array_and_writes_stay():
     assert type(x.data) is np.ndarray and x.data.shape == () and x.data.dtype == np.float64
     assert x.data is x.data
     x.data[...] = 5.0  # a write into the array is kept
-    assert float(x.data) == 5.0 and x.shape == () and x.dtype == np.float64 and x.item() == 5.0
+    assert float(x.data) == 5.0 and x.shape == () and x.dtype == np.float64 and x.detach().item() == 5.0
     y = x * x
     y.backward()
     assert type(x.grad) is np.ndarray and x.grad.dtype == np.float64 and float(x.grad) == 10.0

@@ -12,6 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "backpropnb"
 # each module may import (inside the package) only from layers below its own
 LAYERS = {
+    "_memory": 0,  # a process setting (glibc's malloc): the standard library only
     "formatting": 0,  # numbers as text: numpy only
     "finite_differences": 0,  # the engine-free reference: numpy only
     "engine": 0,
@@ -24,6 +25,7 @@ LAYERS = {
     "exercises": 3,
     "widgets": 4,
 }
+ROOT = 5  # backpropnb/__init__.py gathers every layer: nothing below may import it
 DISPLAY = {"graphviz", "matplotlib", "IPython", "ipywidgets"}
 
 
@@ -43,16 +45,33 @@ def imports_of(path):
         elif isinstance(node, ast.ImportFrom):
             base = package[: len(package) - node.level + 1] if node.level else []
             target = ".".join(base + ([node.module] if node.module else []))
-            found.add(target)
+            # what is imported is each name (a submodule, or a name the package re-exports: see layer_of)
             found |= {f"{target}.{alias.name}" for alias in node.names}
     return found
 
 
 def layer_of(name):
+    """The layer of an imported name: its module's, the root's for ``backpropnb`` itself, None outside the package.
+
+    A name the root re-exports (``from .. import tensor``) is in the layer of the module that defines it;
+    a name in the package that no layer owns fails, so that nothing is skipped unseen.
+    """
     parts = name.split(".")
-    if parts[0] != "backpropnb" or len(parts) < 2:
+    if parts[0] != "backpropnb":
         return None
-    return LAYERS.get(parts[1])
+    if len(parts) == 1:
+        return ROOT
+    if parts[1] in LAYERS:
+        return LAYERS[parts[1]]
+    if parts[1] == "__init__":
+        return ROOT
+    import backpropnb
+
+    defined_in = getattr(getattr(backpropnb, parts[1], None), "__module__", None)
+    assert defined_in and defined_in.startswith("backpropnb.") and defined_in.split(".")[1] in LAYERS, (
+        f"{name}: no layer owns it; add its module to LAYERS"
+    )
+    return LAYERS[defined_in.split(".")[1]]
 
 
 MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
@@ -61,12 +80,19 @@ MODULES = {module_name(p): p for p in PACKAGE.rglob("*.py")}
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_imports_point_down_only(name):
     own = layer_of(name)
-    if own is None:
-        return  # the package's __init__ gathers everything
+    assert own is not None, name
     for target in imports_of(MODULES[name]):
         other = layer_of(target)
-        if other is not None and target.split(".")[1] != name.split(".")[1]:
+        same = len(target.split(".")) > 1 and len(name.split(".")) > 1 and target.split(".")[1] == name.split(".")[1]
+        if other is not None and not same:
             assert other < own, f"{name} (layer {own}) imports {target} (layer {other}): arrows point down only"
+
+
+def test_the_layer_test_sees_the_root_and_re_exported_names():
+    """Not blind: ``import backpropnb`` is the root (above every layer), a re-exported name its own module's."""
+    assert layer_of("backpropnb") == ROOT and layer_of("backpropnb.tensor") == LAYERS["engine"]
+    assert layer_of("backpropnb.grad") == LAYERS["functional"] and layer_of("backpropnb._memory") == 0
+    assert layer_of("backpropnb.draw") == LAYERS["render"]  # loaded on first use by the root's __getattr__
 
 
 @pytest.mark.parametrize("name", [n for n in sorted(MODULES) if (layer_of(n) or 0) < 3])

@@ -292,7 +292,7 @@ def _kept(y):
     key = id(y)
     entry = _CACHE.get(key)
     if entry is None or entry[0]() is not y:
-        entry = _CACHE[key] = (weakref.ref(y, lambda _, key=key: _CACHE.pop(key, None)), {})
+        entry = _CACHE[key] = (weakref.ref(y, lambda _, key=key, cache=_CACHE: cache.pop(key, None)), {})
     return entry[1]
 
 

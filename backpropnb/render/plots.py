@@ -23,10 +23,11 @@ import numpy as np
 from matplotlib.colors import BoundaryNorm, SymLogNorm
 from matplotlib.ticker import MaxNLocator
 
-import backpropnb
 from backpropnb.formatting import format_number as _sig
 from backpropnb.lecture import LAYER_BATCH as REFERENCE_BATCH  # the lecture's layer: 4096 wide, a batch of 100
 from backpropnb.lecture import LAYER_WIDTH as REFERENCE_WIDTH
+
+from .. import engine, functional
 
 _DTYPE_NAMES = {2: "float16", 4: "float32", 8: "float64"}
 _ARROW_COLOURS = {"gradient": "#d62728", "v": "white", "hvp": "#ff8c00"}
@@ -44,7 +45,7 @@ PNG_DPI = 90  # the explorers' PNGs are shown at their own size, one image pixel
 def jacobian_matrix(J, x_ndim=None):
     """The Jacobian as a 2-D matrix of shape (y.size, x.size).
 
-    ``backpropnb.jacobian`` returns shape ``y.shape + x.shape``; ``x_ndim`` says how
+    ``functional.jacobian`` returns shape ``y.shape + x.shape``; ``x_ndim`` says how
     many trailing axes belong to x (default: half of them, or a 1-D J is one row).
 
     >>> jacobian_matrix(np.zeros((2, 3, 2, 3))).shape
@@ -188,7 +189,7 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
     (the smallest nonzero |J_ij|, or None) and ``numbers_in_cells`` (whether
     every cell shows its value).
 
-    >>> J = backpropnb.jacobian(lambda x: x.relu())(np.array([1.0, 3.0, -2.0, 4.0]))
+    >>> J = functional.jacobian(lambda x: x.relu())(np.array([1.0, 3.0, -2.0, 4.0]))
     >>> plot_jacobian(J).backpropnb_data["zeros"]
     13
     """
@@ -355,13 +356,13 @@ def evaluate_grid(f, bounds, resolution=60):
     """
     x0, x1, y0, y1 = (float(b) for b in bounds)
     X, Y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
-    with backpropnb.no_grad():
+    with engine.no_grad():
         try:
-            Z = np.asarray(f(backpropnb.tensor(np.stack([X, Y]))).data, dtype=float)
+            Z = np.asarray(f(engine.tensor(np.stack([X, Y]))).data, dtype=float)
         except (ValueError, TypeError, IndexError):
             Z = None
         if Z is None or Z.shape != X.shape:  # f only understands one point: slower, same picture
-            Z = np.array([float(f(backpropnb.tensor(p)).data) for p in np.stack([X.ravel(), Y.ravel()], axis=1)])
+            Z = np.array([float(f(engine.tensor(p)).data) for p in np.stack([X.ravel(), Y.ravel()], axis=1)])
             Z = Z.reshape(X.shape)
     return X, Y, Z
 
@@ -385,7 +386,7 @@ def plot_contour_hvp(f, point, v, *, bounds=None, resolution=60, labels=("x", "y
     """Contour plot of a 2-D function with its gradient, a direction v and the product H·v drawn at ``point``.
 
     ``f`` takes a Tensor of shape (2,) and returns a 0-d Tensor; the gradient and
-    H·v come from ``backpropnb.grad`` and ``backpropnb.hvp``. ``bounds`` is
+    H·v come from ``functional.grad`` and ``functional.hvp``. ``bounds`` is
     (x0, x1, y0, y1), by default a square of half-width 2 around the point;
     ``labels`` names the two coordinates on the axes.
     The arrows share one scale (given in the legend when it is not 1); when their
@@ -463,11 +464,11 @@ class ContourHVP:
         """Put the arrows for ``point`` and ``v`` on the plot (computed unless given); the figure."""
         point, v = _pair(point, v)
         f = self.f
-        gradient = np.asarray(backpropnb.grad(f)(point) if gradient is None else gradient, dtype=float)
-        product = np.asarray(backpropnb.hvp(f)(point, v) if hvp is None else hvp, dtype=float)
+        gradient = np.asarray(functional.grad(f)(point) if gradient is None else gradient, dtype=float)
+        product = np.asarray(functional.hvp(f)(point, v) if hvp is None else hvp, dtype=float)
         if value is None:
-            with backpropnb.no_grad():
-                value = float(f(backpropnb.tensor(point)).data)
+            with engine.no_grad():
+                value = float(f(engine.tensor(point)).data)
         for artist in self._moving:
             artist.remove()
         arrows = {"gradient": gradient, "v": v, "hvp": product}

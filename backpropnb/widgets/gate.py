@@ -5,7 +5,7 @@ distributes the upstream gradient, the mul gate swaps its inputs, the max gate
 routes the gradient to the larger input, and the copy gate (one value used
 twice) adds the gradients coming back from its branches. Every number comes
 from the engine: the gate is built as a small graph, backward runs with the
-chosen upstream gradient, and :func:`~backpropnb.trace_backward` supplies the
+chosen upstream gradient, and :func:`~trace.trace_backward` supplies the
 local and downstream gradients.
 
 >>> report = gate_report("mul", x=2.0, y=3.0, upstream=5.0)
@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import ipywidgets as widgets
 import numpy as np
 
-import backpropnb
 from backpropnb.formatting import MAX_DIGITS, format_number, format_product
 from backpropnb.lecture import GATE_EXAMPLES, named
 from backpropnb.render.graph import draw, to_html
 from backpropnb.widgets.base import Explorer, check_choice
+
+from .. import engine, function, ops, trace
 
 GATES = ("add", "mul", "max", "copy", "sigmoid")
 TWO_INPUTS = ("add", "mul", "max")  # copy and sigmoid read x only
@@ -43,13 +44,13 @@ RULES = {
 }
 
 
-class Copy(backpropnb.Function):
+class Copy(function.Function):
     """One branch of the copy gate: passes its input on unchanged, and its gradient back unchanged.
 
     Drawn as a plain edge (``drawn_as_edge``): the lecture's picture has no
     gate here, only one value fanning out into two branches.
 
-    >>> x = backpropnb.tensor(7.0); branch = Copy.apply(x); branch.backward(np.array(2.0))
+    >>> x = engine.tensor(7.0); branch = Copy.apply(x); branch.backward(np.array(2.0))
     >>> float(branch.data), float(x.grad)
     (7.0, 2.0)
     """
@@ -83,13 +84,13 @@ def build_gate(gate, x, y):
     (7.0, ['x', 'y'])
     """
     check_choice("GateExplorer", "gate", gate, GATES)
-    xs = backpropnb.tensor(float(x), name="x")
+    xs = engine.tensor(float(x), name="x")
     if gate == "sigmoid":
         return named(xs.sigmoid(), "s"), {"x": xs}
     if gate == "copy":
         return tuple(named(Copy.apply(xs), f"branch {i}") for i in (1, 2)), {"x": xs}
-    ys = backpropnb.tensor(float(y), name="y")
-    output = {"add": lambda: xs + ys, "mul": lambda: xs * ys, "max": lambda: backpropnb.maximum(xs, ys)}[gate]()
+    ys = engine.tensor(float(y), name="y")
+    output = {"add": lambda: xs + ys, "mul": lambda: xs * ys, "max": lambda: ops.maximum(xs, ys)}[gate]()
     return named(output, "z"), {"x": xs, "y": ys}
 
 
@@ -118,7 +119,7 @@ def gate_report(gate, x, y=0.0, upstream=1.0, upstream2=0.0):
 
 def backward_of(output, upstream):
     """The steps of ``output``'s backward pass from the upstream gradient ``upstream`` (it writes ``.grad``)."""
-    return backpropnb.trace_backward(output, np.array(float(upstream)))
+    return trace.trace_backward(output, np.array(float(upstream)))
 
 
 def forward_line(gate, output, inputs):
@@ -175,8 +176,8 @@ def upstream_line(gate, upstream, upstream2):
 def input_line(name, tensor, steps):
     """ "downstream = local × upstream" for one input, summed over every gate that used it.
 
-    >>> x, y = backpropnb.tensor(2.0), backpropnb.tensor(3.0)
-    >>> input_line("x", x, backpropnb.trace_backward(x * y, np.array(5.0)))
+    >>> x, y = engine.tensor(2.0), engine.tensor(3.0)
+    >>> input_line("x", x, trace.trace_backward(x * y, np.array(5.0)))
     'x: downstream = local × upstream = 3 × 5 = 15'
     """
     products = [

@@ -3,8 +3,8 @@
 Pick a function, a point and a direction v. The explorer draws the contour
 plot with the gradient, v and H·v; classifies the curvature from the Hessian's
 eigenvalues; and computes H·v by double backprop (backpropagating through
-grad(f)(x) · v, which gives the numbers ``backpropnb.hvp`` gives), with the
-explicit Hessian (``backpropnb.hessian(f)(x) @ v``) and as a finite difference
+grad(f)(x) · v, which gives the numbers ``functional.hvp`` gives), with the
+explicit Hessian (``functional.hessian(f)(x) @ v``) and as a finite difference
 of gradients, to show that they agree.
 
 >>> report = hvp_report("bowl", (1.0, 1.0), (1.0, 0.0))
@@ -17,11 +17,12 @@ from __future__ import annotations
 import ipywidgets as widgets
 import numpy as np
 
-import backpropnb
 from backpropnb.finite_differences import central_difference
 from backpropnb.lecture import bowl, rosenbrock, saddle
 from backpropnb.render.plots import ContourHVP, png_size
 from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
+
+from .. import engine, functional
 
 # A tiny fixed dataset for the neuron: inputs and 0/1 targets (one point on the
 # "wrong" side keeps the loss from having a minimum at infinity).
@@ -77,7 +78,7 @@ def finite_difference_hvp(f, point, v, eps=1e-6):
     >>> finite_difference_hvp(bowl, np.array([1.0, 1.0]), np.array([1.0, 0.0])).round(6).tolist()
     [2.0, 0.0]
     """
-    return central_difference(backpropnb.grad(f), point, v, eps)
+    return central_difference(functional.grad(f), point, v, eps)
 
 
 def double_backprop_hvp(f, point, v):
@@ -86,7 +87,7 @@ def double_backprop_hvp(f, point, v):
     >>> double_backprop_hvp(bowl, np.array([1.0, 1.0]), np.array([1.0, 0.0])).tolist()
     [2.0, 0.0]
     """
-    return backpropnb.grad(lambda x: (backpropnb.grad(f)(x) * v).sum())(point)
+    return functional.grad(lambda x: (functional.grad(f)(x) * v).sum())(point)
 
 
 def hvp_report(function, point, v):
@@ -101,7 +102,7 @@ def hvp_report(function, point, v):
     """
     f = _function(function)
     point, v = np.asarray(point, dtype=float), np.asarray(v, dtype=float)
-    hessian = backpropnb.hessian(f)(point)
+    hessian = functional.hessian(f)(point)
     eigenvalues, eigenvectors = np.linalg.eigh(hessian)  # H is symmetric
     ways = {
         "hvp_double_backprop": double_backprop_hvp(f, point, v),
@@ -109,14 +110,14 @@ def hvp_report(function, point, v):
         "hvp_finite_difference": finite_difference_hvp(f, point, v),
     }
     stacked = np.stack(list(ways.values()))
-    with backpropnb.no_grad():
-        value = float(f(backpropnb.tensor(point)).data)
+    with engine.no_grad():
+        value = float(f(engine.tensor(point)).data)
     return {
         "function": function,
         "point": point,
         "v": v,
         "value": value,
-        "gradient": backpropnb.grad(f)(point),
+        "gradient": functional.grad(f)(point),
         "hessian": hessian,
         "eigenvalues": eigenvalues,
         "eigenvectors": eigenvectors,

@@ -1,9 +1,9 @@
 """JacobianExplorer: the explicit Jacobian of a layer next to the vector-Jacobian product that replaces it.
 
 Pick an op and a width n. The explorer builds the explicit n × n Jacobian
-(``backpropnb.jacobian``, one VJP per output) on a fixed random input, draws it,
+(``functional.jacobian``, one VJP per output) on a fixed random input, draws it,
 counts its zeros, and compares its bytes and build time with one VJP
-(``backpropnb.vjp``). It then does the same arithmetic for the 4096-wide layer
+(``functional.vjp``). It then does the same arithmetic for the 4096-wide layer
 with a batch of 100 of the lecture, from the formula alone.
 
 >>> report = jacobian_report("relu", np.array([1.0, 3.0, -2.0, 4.0]), timings=False)
@@ -18,7 +18,6 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-import backpropnb
 from backpropnb.render.plots import (
     REFERENCE_BATCH,
     REFERENCE_WIDTH,
@@ -31,6 +30,8 @@ from backpropnb.render.plots import (
     png_size,
 )
 from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
+
+from .. import functional
 
 OPS = ("relu", "sigmoid", "matmul W", "softmax")
 TIMINGS_HEADER = "--- timings (measured the first time this op and n are shown; they vary from run to run) ---"
@@ -57,7 +58,8 @@ def fixed_input(n):
 def layer(op, n):
     """The function x -> y of the chosen op, for inputs whose last axis has width n.
 
-    >>> float(layer("relu", 2)(backpropnb.tensor([-1.0, 2.0])).sum().data)
+    >>> from backpropnb import tensor
+    >>> float(layer("relu", 2)(tensor([-1.0, 2.0])).sum().data)
     2.0
     """
     if op == "relu":
@@ -85,8 +87,8 @@ def measure_times(op, x):
     """Seconds to build the explicit Jacobian of ``op`` at ``x`` and to run one VJP (best of a few runs)."""
     f = layer(op, x.size)
     upstream = np.ones_like(x)
-    explicit = _best_time(lambda: backpropnb.jacobian(f)(x), 2)
-    vjp = _best_time(lambda: backpropnb.vjp(f, x)[1](upstream), 5)
+    explicit = _best_time(lambda: functional.jacobian(f)(x), 2)
+    vjp = _best_time(lambda: functional.vjp(f, x)[1](upstream), 5)
     return {"explicit_seconds": explicit, "vjp_seconds": vjp}
 
 
@@ -104,7 +106,7 @@ def reference_vjp_seconds(op):
         width = 512 if op == "matmul W" else REFERENCE_WIDTH
         x = np.random.default_rng(0).normal(size=(REFERENCE_BATCH, width))
         f = layer(op, width)
-        seconds = _best_time(lambda: backpropnb.vjp(f, x)[1](np.ones_like(x)), 3)
+        seconds = _best_time(lambda: functional.vjp(f, x)[1](np.ones_like(x)), 3)
         _REFERENCE_VJP_SECONDS[op] = seconds * (REFERENCE_WIDTH / width) ** 2
     return _REFERENCE_VJP_SECONDS[op]
 
@@ -125,8 +127,8 @@ def jacobian_report(op, x, *, timings=True):
     if x.ndim != 1 or x.size == 0:
         raise ValueError(f"JacobianExplorer: x must be a nonempty 1-D array, got shape {x.shape}")
     f = layer(op, x.size)
-    y, _ = backpropnb.vjp(f, x)
-    J = backpropnb.jacobian(f)(x)
+    y, _ = functional.vjp(f, x)
+    J = functional.jacobian(f)(x)
     report = {
         "op": op,
         "x": x,

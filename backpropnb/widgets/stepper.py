@@ -21,7 +21,6 @@ import contextlib
 import ipywidgets as widgets
 import numpy as np
 
-import backpropnb
 from backpropnb.lecture import XYZ, neuron_values
 from backpropnb.lecture import named as _named
 from backpropnb.ops import REGISTRY
@@ -30,13 +29,15 @@ from backpropnb.render.svg import COLUMN_PX, PX_PER_PT, svg_size
 from backpropnb.trace import replay
 from backpropnb.widgets.base import Explorer
 
+from .. import engine
+
 EXAMPLES = ("f = (x + y) · z", "sigmoid neuron (primitive gates)", "sigmoid neuron (fused σ)")
 CUSTOM = "your graph"
 
 
 def _neuron_inputs():
     """The lecture's sigmoid neuron: w = [2, -3, -3], x = [-1, -2]."""
-    return {name: backpropnb.tensor(value, name=name) for name, value in neuron_values().items()}
+    return {name: engine.tensor(value, name=name) for name, value in neuron_values().items()}
 
 
 def _neuron_dot(t):
@@ -53,7 +54,7 @@ def build_example(name):
     0.7311
     """
     if name == EXAMPLES[0]:
-        x, y, z = (backpropnb.tensor(v, name=n) for n, v in XYZ.items())
+        x, y, z = (engine.tensor(v, name=n) for n, v in XYZ.items())
         return _named(_named(x + y, "q") * z, "f")
     if name == EXAMPLES[1]:
         z = _neuron_dot(_neuron_inputs())
@@ -68,11 +69,11 @@ def build_example(name):
 def replay_of(y):
     """The replay the stepper shows for ``y``, refused now (with the reason) if it cannot be replayed.
 
-    >>> x = backpropnb.tensor(3.0); r = replay_of(x * x)
+    >>> x = engine.tensor(3.0); r = replay_of(x * x)
     >>> len(r), x.grad is None
     (1, True)
     """
-    if not isinstance(y, backpropnb.Tensor):
+    if not isinstance(y, engine.Tensor):
         raise TypeError(f"BackwardStepper: y must be a backpropnb Tensor (a graph's output), got {type(y).__name__}")
     return replay(y, caller="BackwardStepper")
 
@@ -82,7 +83,7 @@ def label(node, output):
 
     The output of an unnamed graph reads as a loss, L.
 
-    >>> x = backpropnb.tensor(2.0, name="x"); y = x * 3
+    >>> x = engine.tensor(2.0, name="x"); y = x * 3
     >>> label(x, y), label(y.parents[1], y), label(y, y), label(x + 1, y)
     ('x', '3', 'L', '[+1]')
     """
@@ -98,7 +99,7 @@ def label(node, output):
 def expression(node, output):
     """The node's operation written with its inputs' labels.
 
-    >>> x, y = backpropnb.tensor(1.0, name="x"), backpropnb.tensor(2.0, name="y")
+    >>> x, y = engine.tensor(1.0, name="x"), engine.tensor(2.0, name="y")
     >>> q = x + y; expression(q, q), expression(x.exp(), q)
     ('x + y', 'exp(x)')
     """
@@ -135,7 +136,7 @@ def _arithmetic(step, output):
 def leaves_in_reading_order(y):
     """The leaves of y's graph as the formula reads them, left to right (a depth-first walk, no recursion).
 
-    >>> x, y, z = (backpropnb.tensor(1.0, name=n) for n in "xyz")
+    >>> x, y, z = (engine.tensor(1.0, name=n) for n in "xyz")
     >>> [leaf.name for leaf in leaves_in_reading_order((x + y) * z)]
     ['x', 'y', 'z']
     """
