@@ -45,8 +45,8 @@ c.Spawner.cmd = [os.path.join(BIN, "jupyterhub-singleuser")]
 c.Spawner.default_url = "/lab"
 c.Spawner.notebook_dir = "~"
 c.Spawner.env_keep = ["LANG", "LC_ALL"]  # nothing of the hub's own PYTHONPATH or VIRTUAL_ENV
-c.Spawner.http_timeout = 60  # seconds for a server to answer after it started (30 servers at once)
-c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 180  # s for a server to answer once started: 30 at once on 2 cores took over 60
+c.Spawner.start_timeout = 180
 
 # The Jupyter configuration of the class (deploy/jupyter/): for everyone, nbgrader's course id and
 # exchange and the teacher's panels hidden; for instructors, before it, the course directory
