@@ -85,3 +85,15 @@ def test_stepper_controls_speak_the_language():
     korean = _descriptions(BackwardStepper())
     assert {"예제", "단계", "다음 단계", "처음으로"} <= set(korean)
     assert not [d for d in korean if re.search("[A-Za-z]{2,}", d)], korean
+
+
+@pytest.mark.parametrize("name", ["GateExplorer", "JacobianExplorer", "HVPExplorer"])
+def test_explorer_selectors_speak_the_language(name):
+    import backpropnb.widgets as w
+
+    i18n.set_language("en")
+    english = _descriptions(getattr(w, name)())
+    i18n.set_language("ko")
+    korean = _descriptions(getattr(w, name)())
+    assert len(korean) == len(english) and korean != english
+    assert any(re.search("[\uac00-\ud7a3]", d) for d in korean), korean

@@ -10,4 +10,8 @@ STRINGS = {
     "checkers.correct": "Correct.",
     "checkers.hint.sign": "Check the sign of your answer.",
     "checkers.hint.shape": "Your answer has shape {got}; the expected shape is {want}.",
+    "gate.gate": "gate",
+    "jacobian.op": "op",
+    "jacobian.width": "width n",
+    "hvp.function": "function",
 }

@@ -10,4 +10,8 @@ STRINGS = {
     "checkers.correct": "맞았습니다.",
     "checkers.hint.sign": "답의 부호를 확인해 보세요.",
     "checkers.hint.shape": "답의 모양은 {got}인데, 기대하는 모양은 {want}입니다.",
+    "gate.gate": "게이트",
+    "jacobian.op": "연산",
+    "jacobian.width": "너비 n",
+    "hvp.function": "함수",
 }
