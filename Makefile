@@ -107,8 +107,10 @@ hub-system:
 
 # --- system packages: installed when root, otherwise the command to run --
 
+# chromium also brings Hangul glyphs for the Korean notebooks (Chromium and matplotlib find them via fontconfig)
 chromium:
 	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt PACKAGES=chromium
+	@fc-list :lang=ko 2>/dev/null | grep -q . || $(MAKE) --no-print-directory apt PACKAGES=fonts-noto-cjk
 
 apt:
 	@if [ "$$(id -u)" = 0 ]; then \

@@ -97,3 +97,24 @@ def test_explorer_selectors_speak_the_language(name):
     korean = _descriptions(getattr(w, name)())
     assert len(korean) == len(english) and korean != english
     assert any(re.search("[\uac00-\ud7a3]", d) for d in korean), korean
+
+
+def test_korean_plots_use_a_hangul_font():
+    import matplotlib
+    from matplotlib import font_manager
+
+    from backpropnb.render import fonts
+
+    i18n.set_language("ko")
+    family = fonts.hangul_family()
+    if family is None:
+        pytest.skip("no font with Hangul installed (make chromium installs fonts-noto-cjk)")
+    before = list(matplotlib.rcParams["font.family"])
+    try:
+        assert fonts.use_language_font()
+        path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParams["font.family"]))
+        from matplotlib.ft2font import FT2Font
+
+        assert FT2Font(path).get_char_index(ord("역")) != 0, path
+    finally:
+        matplotlib.rcParams["font.family"] = before
