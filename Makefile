@@ -16,6 +16,10 @@ NBVAL  := --nbval --nbval-sanitize-with notebooks/sanitize.cfg
 TUTORIALS := $(wildcard notebooks/[0-9]*.ipynb)
 SOLUTIONS := $(wildcard notebooks/solutions/[0-9]*.ipynb)
 STUDENTS  := $(wildcard notebooks/exercises/[0-9]*.ipynb)
+# the Korean edition (notebooks/ko/, same file names; python notebooks/korean.py check|sync)
+TUTORIALS += $(wildcard notebooks/ko/[0-9]*.ipynb)
+SOLUTIONS += $(wildcard notebooks/ko/solutions/[0-9]*.ipynb)
+STUDENTS  += $(wildcard notebooks/ko/exercises/[0-9]*.ipynb)
 
 # The Colab-like environment: ipywidgets 7.7.1 and Colab's numpy, matplotlib, ipykernel, classic Notebook 6.5.
 COLAB     := .venv-colab
@@ -103,8 +107,10 @@ hub-system:
 
 # --- system packages: installed when root, otherwise the command to run --
 
+# chromium also brings Hangul glyphs for the Korean notebooks (Chromium and matplotlib find them via fontconfig)
 chromium:
 	@command -v chromium >/dev/null || $(MAKE) --no-print-directory apt PACKAGES=chromium
+	@fc-list :lang=ko 2>/dev/null | grep -q . || $(MAKE) --no-print-directory apt PACKAGES=fonts-noto-cjk
 
 apt:
 	@if [ "$$(id -u)" = 0 ]; then \

@@ -15,6 +15,7 @@ from . import ops as _ops
 from .engine import Tensor, grad_mode, is_grad_enabled, no_grad, tensor
 from .function import Context, Function
 from .functional import grad, gradcheck, hessian, hvp, jacobian, jvp, vjp
+from .i18n import get_language, set_language
 from .ops import *  # noqa: F403 - every op registered in ops.py (its __all__ comes from the registry)
 from .ops import sum as sum  # noqa: A004 - backpropnb.sum mirrors numpy.sum
 from .trace import BackwardStep, Replay, backward_steps, replay, trace_backward
@@ -45,6 +46,7 @@ __all__ = [
     "backward_steps",
     "draw",  # noqa: F405 - loaded on first use by __getattr__
     "grad",
+    "get_language",
     "grad_mode",
     "gradcheck",
     "hessian",
@@ -54,6 +56,7 @@ __all__ = [
     "jvp",
     "no_grad",
     "replay",
+    "set_language",
     "tensor",
     "trace_backward",
     "vjp",

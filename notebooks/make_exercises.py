@@ -121,7 +121,13 @@ def student_text(solution_path):
 
 def pairs():
     """``(solution, student)`` paths of every exercise, in name order."""
-    return [(path, EXERCISES / path.name) for path in sorted(SOLUTIONS.glob("[0-9]*.ipynb"))]
+    english = [(path, EXERCISES / path.name) for path in sorted(SOLUTIONS.glob("[0-9]*.ipynb"))]
+    # the Korean edition the same way: notebooks/ko/solutions/ -> notebooks/ko/exercises/
+    korean = [
+        (path, HERE / "ko" / "exercises" / path.name)
+        for path in sorted((HERE / "ko" / "solutions").glob("[0-9]*.ipynb"))
+    ]
+    return english + korean
 
 
 def main(arguments=None):

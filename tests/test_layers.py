@@ -12,6 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "backpropnb"
 # each module may import (inside the package) only from layers below its own
 LAYERS = {
+    "i18n": -1,  # the words shown (string tables): the standard library only, every layer may use it
     "_memory": 0,  # a process setting (glibc's malloc): the standard library only
     "formatting": 0,  # numbers as text: numpy only
     "finite_differences": 0,  # the engine-free reference: numpy only

@@ -120,6 +120,9 @@ def dtype_name(itemsize):
 def _new_figure(figsize, layout=None):
     import matplotlib.pyplot as plt
 
+    from .fonts import use_language_font
+
+    use_language_font()  # Korean words need a font with Hangul (text reads rcParams when it is made)
     figure = plt.figure(figsize=figsize, layout=layout)
     plt.close(figure)  # shown only when returned, never again by pyplot
     return figure

@@ -21,6 +21,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from backpropnb.formatting import MAX_DIGITS, format_number, format_product
+from backpropnb.i18n import text
 from backpropnb.lecture import GATE_EXAMPLES, named
 from backpropnb.render.graph import draw, to_html
 from backpropnb.widgets.base import Explorer, check_choice
@@ -212,7 +213,7 @@ class GateExplorer(Explorer):
         check_choice("GateExplorer", "gate", gate, GATES)
         values = {"x": 0.0, "y": 0.0, "upstream": 1.0, "upstream2": 1.0, **DEFAULTS[gate]}
         controls = {
-            "gate": widgets.Dropdown(options=list(GATES), value=gate, description="gate"),
+            "gate": widgets.Dropdown(options=list(GATES), value=gate, description=text("gate.gate")),
             "x": _slider(values["x"], "input x"),
             "y": _slider(values["y"], "input y"),
             "upstream": _slider(values["upstream"], "upstream"),

@@ -18,6 +18,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from backpropnb.finite_differences import central_difference
+from backpropnb.i18n import text
 from backpropnb.lecture import bowl, rosenbrock, saddle
 from backpropnb.render.plots import ContourHVP, png_size
 from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
@@ -224,7 +225,7 @@ class HVPExplorer(Explorer):
         options = [(label, name) for name, (label, *_rest) in FUNCTIONS.items()]
         slider = dict(step=0.1, continuous_update=False, readout_format=".1f")
         controls = {
-            "function": widgets.Dropdown(options=options, value=function, description="function"),
+            "function": widgets.Dropdown(options=options, value=function, description=text("hvp.function")),
             "x": widgets.FloatSlider(value=point[0], min=x0, max=x1, **slider),
             "y": widgets.FloatSlider(value=point[1], min=y0, max=y1, **slider),
             "vx": widgets.FloatSlider(value=v[0], min=-2.0, max=2.0, description="v_x", **slider),

@@ -18,6 +18,7 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
+from backpropnb.i18n import text
 from backpropnb.render.plots import (
     REFERENCE_BATCH,
     REFERENCE_WIDTH,
@@ -249,8 +250,8 @@ class JacobianExplorer(Explorer):
         check_choice("JacobianExplorer", "op", op, OPS)
         check_range("JacobianExplorer", "n", n, 2, 64)
         controls = {
-            "op": widgets.Dropdown(options=list(OPS), value=op, description="op"),
-            "n": widgets.IntSlider(value=n, min=2, max=64, description="width n", continuous_update=False),
+            "op": widgets.Dropdown(options=list(OPS), value=op, description=text("jacobian.op")),
+            "n": widgets.IntSlider(value=n, min=2, max=64, description=text("jacobian.width"), continuous_update=False),
         }
         self.heat_map = widgets.Image(format="png")
         self._shown = {}  # (op, n) -> (png, lines, timing lines): computed, drawn and timed once

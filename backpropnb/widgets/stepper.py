@@ -21,6 +21,7 @@ import contextlib
 import ipywidgets as widgets
 import numpy as np
 
+from backpropnb.i18n import text
 from backpropnb.lecture import XYZ, neuron_values
 from backpropnb.lecture import named as _named
 from backpropnb.ops import REGISTRY
@@ -350,15 +351,15 @@ class BackwardStepper(Explorer):
             "example": widgets.Dropdown(
                 options=list(self._graphs),
                 value=chosen,
-                description="example",
+                description=text("stepper.example"),
                 layout=widgets.Layout(width="max-content"),
             ),
-            "step": widgets.IntSlider(value=0, min=0, max=0, description="step"),
+            "step": widgets.IntSlider(value=0, min=0, max=0, description=text("stepper.step")),
         }
-        self.play = widgets.Play(value=0, min=0, max=0, interval=1200, description="play")
+        self.play = widgets.Play(value=0, min=0, max=0, interval=1200, description=text("stepper.play"))
         widgets.link((self.play, "value"), (controls["step"], "value"))
-        self.next_button = widgets.Button(description="next step", icon="step-forward")
-        self.reset_button = widgets.Button(description="reset", icon="undo")
+        self.next_button = widgets.Button(description=text("stepper.next"), icon="step-forward")
+        self.reset_button = widgets.Button(description=text("stepper.reset"), icon="undo")
         self.next_button.on_click(lambda _: self.next())
         self.reset_button.on_click(lambda _: self.reset())
         self.graph = widgets.HTML()

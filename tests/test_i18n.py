@@ -1,0 +1,120 @@
+"""The language contract: tables with the same keys, set_language, BACKPROPNB_LANG, Korean explorers."""
+
+import os
+import re
+import string
+import subprocess
+import sys
+
+import pytest
+
+import backpropnb
+from backpropnb import i18n
+from backpropnb.i18n import en, ko
+
+
+@pytest.fixture(autouse=True)
+def _english_after():
+    yield
+    i18n.set_language("en")
+
+
+def test_tables_have_the_same_keys_and_fields():
+    assert set(en.STRINGS) == set(ko.STRINGS)
+    fields = lambda s: sorted(f for _, f, _, _ in string.Formatter().parse(s) if f)  # noqa: E731
+    for key in en.STRINGS:
+        assert fields(en.STRINGS[key]) == fields(ko.STRINGS[key]), key
+
+
+def test_keys_are_dotted_module_what():
+    for key in en.STRINGS:
+        assert re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", key), key
+
+
+def test_korean_strings_are_korean():
+    for key, value in ko.STRINGS.items():
+        words = re.sub(r"\{[^}]*\}", "", value)
+        assert re.search("[\uac00-\ud7a3]", words), key
+        assert not re.search("[A-Za-z]{2,}", words), (key, value)
+
+
+def test_set_language_and_text():
+    assert backpropnb.set_language is i18n.set_language and backpropnb.get_language is i18n.get_language
+    backpropnb.set_language("ko")
+    assert backpropnb.get_language() == "ko"
+    assert i18n.text("stepper.step_of", step=2, total=5) == "5단계 중 2단계"
+    backpropnb.set_language("en")
+    assert i18n.text("stepper.step_of", step=2, total=5) == "step 2 of 5"
+
+
+def test_unknown_language_lists_the_languages():
+    with pytest.raises(ValueError, match=r"'fr'.*en, ko"):
+        backpropnb.set_language("fr")
+    assert backpropnb.get_language() == "en"
+
+
+def test_unknown_key_names_it():
+    with pytest.raises(KeyError, match="no.such"):
+        i18n.text("no.such")
+
+
+def test_backpropnb_lang_sets_the_language_at_import():
+    env = dict(os.environ, BACKPROPNB_LANG="ko")
+    code = "import backpropnb; print(backpropnb.get_language())"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "ko"
+    env["BACKPROPNB_LANG"] = "xx"
+    bad = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert bad.returncode != 0 and "en, ko" in bad.stderr
+
+
+def _descriptions(widget):
+    seen = [getattr(widget, "description", "") or ""]
+    for child in getattr(widget, "children", ()):
+        seen += _descriptions(child)
+    return [s for s in seen if s]
+
+
+def test_stepper_controls_speak_the_language():
+    from backpropnb.widgets.stepper import BackwardStepper
+
+    i18n.set_language("en")
+    english = _descriptions(BackwardStepper())
+    assert {"example", "step", "next step", "reset"} <= set(english)
+    i18n.set_language("ko")
+    korean = _descriptions(BackwardStepper())
+    assert {"예제", "단계", "다음 단계", "처음으로"} <= set(korean)
+    assert not [d for d in korean if re.search("[A-Za-z]{2,}", d)], korean
+
+
+@pytest.mark.parametrize("name", ["GateExplorer", "JacobianExplorer", "HVPExplorer"])
+def test_explorer_selectors_speak_the_language(name):
+    import backpropnb.widgets as w
+
+    i18n.set_language("en")
+    english = _descriptions(getattr(w, name)())
+    i18n.set_language("ko")
+    korean = _descriptions(getattr(w, name)())
+    assert len(korean) == len(english) and korean != english
+    assert any(re.search("[\uac00-\ud7a3]", d) for d in korean), korean
+
+
+def test_korean_plots_use_a_hangul_font():
+    import matplotlib
+    from matplotlib import font_manager
+
+    from backpropnb.render import fonts
+
+    i18n.set_language("ko")
+    family = fonts.hangul_family()
+    if family is None:
+        pytest.skip("no font with Hangul installed (make chromium installs fonts-noto-cjk)")
+    before = list(matplotlib.rcParams["font.family"])
+    try:
+        assert fonts.use_language_font()
+        path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParams["font.family"]))
+        from matplotlib.ft2font import FT2Font
+
+        assert FT2Font(path).get_char_index(ord("역")) != 0, path
+    finally:
+        matplotlib.rcParams["font.family"] = before
