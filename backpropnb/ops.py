@@ -28,9 +28,16 @@ the left (``gᵀ J``), forward mode from the right (``J t``). For an
 elementwise op J is diagonal, so both rules are the same formula. JVP rules
 run on Tensors only (inside :func:`backpropnb.engine.forward_trace`).
 
-To add an op: write its forward, its VJP rules and its JVP rules and register
-them with one ``primitive(...)`` call below; give it a property test in
-tests/test_engine_properties.py (a test fails until you do).
+An elementwise op is declared by its forward and its derivative, once, with
+:func:`elementwise`: its VJP rule (``g * f'(a)``), its JVP rule
+(``t * f'(a)``) and its rule on plain numbers all come from that one formula.
+
+To add an op: an elementwise one is one ``elementwise(name, forward,
+derivative=..., domain=...)`` call; any other is one ``primitive(...)`` call
+with its forward, its VJP and JVP rules and an ``examples=`` call or two. The
+registry-wide tests (derivatives against finite differences to second order,
+both backward paths, random graphs, accuracy) read every op from the registry,
+so a new op is tested with no test edit.
 """
 
 from __future__ import annotations
@@ -43,12 +50,48 @@ import re
 import sys
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from . import engine
 from .engine import Tensor, _stored, as_array, constant_like, make_node
+
+
+@dataclass(frozen=True)
+class Domain:
+    """Where an elementwise op is defined and smooth: the tests draw its inputs from here.
+
+    ``low`` and ``high`` bound the inputs (open: log has low=0), ``kinks`` are
+    the points where the derivative jumps (relu and abs at 0), which a finite
+    difference must not straddle. ``accurate`` maps a dtype's name to the range
+    over which the op promises a few ulps (tests/test_engine_accuracy.py checks
+    it against ``reference`` at 60 digits).
+
+    >>> Domain(low=0.0).contains(2.0), Domain(kinks=(0.0,)).kinks
+    (True, (0.0,))
+    """
+
+    low: float = -np.inf
+    high: float = np.inf
+    kinks: tuple = ()
+    accurate: dict | None = None
+
+    def contains(self, value):
+        """True if ``value`` lies strictly inside the bounds."""
+        return bool(self.low < value < self.high)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One call of an op for the registry-wide tests: its input arrays and its params (as the rules see them).
+
+    >>> Example(([1.0, 2.0],), {"axis": 0}).params
+    {'axis': 0}
+    """
+
+    inputs: tuple
+    params: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +114,11 @@ class Primitive:
     float_warnings: bool = False  # may overflow or divide by zero: numpy's warning is re-issued under the op's name
     scalar: Callable | None = None  # the same forward on Python floats (float64 scalars), number for number
     jvps: tuple = ()  # one JVP (forward-mode) rule per input: the input's tangent t -> its share J t of the output's
+    examples: tuple = ()  # Example calls (inputs and params) that the registry-wide tests differentiate
+    derivative: Callable | None = None  # an elementwise op's local gradient f'(a), from which its rules come
+    domain: Domain | None = None  # an elementwise op's inputs: where it is defined and smooth
+    reference: Callable | None = None  # an elementwise op written for a math module (math, mpmath), for accuracy tests
+    internal: bool = False  # the engine's own bookkeeping (broadcasting, indexing's adjoint): no public name
 
     def __call__(self, *inputs, **params):
         """Run the forward on Tensors and make the output node (on plain arrays inside a rule, just the forward)."""
@@ -265,6 +313,7 @@ def _all_floats(values):
 REGISTRY: dict[str, Primitive] = {}
 _EXPORTS: list[str] = []  # public functions, in order of registration
 _METHODS: dict[str, Callable] = {}  # Tensor attribute name -> function(self, *args)
+PUBLIC: dict[str, Callable] = {}  # op name -> the function that lifts and checks its arguments, then runs it
 
 
 def primitive(
@@ -281,14 +330,24 @@ def primitive(
     ``export`` names the function in ``backpropnb`` (None: internal),
     ``method`` the Tensor method, ``operators`` the Tensor operators (a name
     starting with ``__r`` gets its arguments swapped). ``shown`` holds
-    :class:`Primitive`'s ``formula`` and ``variadic``.
+    :class:`Primitive`'s other fields (``formula``, ``variadic``, ``scalar``
+    …); ``examples``, one :class:`Example` call or more, is what every
+    registry-wide test differentiates (an elementwise op draws its inputs from
+    its ``domain`` instead), so a new op is tested with no test edit.
     """
     if name in REGISTRY:
         raise ValueError(f"primitive: an op named {name!r} is already registered")
     jvps = () if jvp is None else tuple(jvp) if isinstance(jvp, (tuple, list)) else (jvp,)
     if jvps and len(jvps) != len(rules):
         raise ValueError(f"primitive: {name} has {len(rules)} VJP rules but {len(jvps)} JVP rules; give one per input")
-    op = REGISTRY[name] = Primitive(name, forward, rules, symbol, doc, jvps=jvps, **shown)
+    shown["examples"] = tuple(shown.get("examples", ()))
+    if not shown["examples"] and shown.get("domain") is None:
+        raise ValueError(
+            f"primitive: {name} has no examples; give examples=[Example(inputs, params)] (what the tests "
+            f"differentiate), or register an elementwise op with elementwise(..., domain=...)"
+        )
+    internal = not (export or method or operators)
+    op = REGISTRY[name] = Primitive(name, forward, rules, symbol, doc, jvps=jvps, internal=internal, **shown)
     prepare = prepare or _lift_all
 
     def function(*args, **kwargs):
@@ -312,6 +371,7 @@ def primitive(
     function.__name__ = function.__qualname__ = export or name
     function.__doc__ = doc
     function.primitive = op
+    PUBLIC[name] = function
     if export:
         _EXPORTS.append(export)
     if method:
@@ -323,6 +383,54 @@ def primitive(
 
 def _swapped(function):
     return lambda self, other: function(other, self)
+
+
+def elementwise(name, forward, derivative=None, *, denominator=None, domain=None, symbol=None, **options):
+    """Register an elementwise op by its forward and its derivative, once; every rule comes from that formula.
+
+    ``derivative(out, a, **params)`` is the local gradient f'(a) (``out`` is
+    f(a), often the cheapest way to write it), in the engine's own ops so that
+    it is differentiated again for second order. From it:
+
+    * the VJP rule ``g * derivative`` (downstream = upstream x local),
+    * the JVP rule ``t * derivative`` (an elementwise Jacobian is diagonal, so
+      reverse and forward mode multiply by the same number),
+    * the first-order backward's rule on plain arrays and Python floats: the
+      same formula, run on numbers (see :meth:`Primitive.vjp_arrays`).
+
+    A derivative 1/d (log: 1/x) is given as ``denominator=d`` and applied as
+    ``g / d``, which rounds once where ``g * (1/d)`` would round twice.
+    ``domain`` (a :class:`Domain`, default the whole line) is where the tests
+    draw inputs; the other ``options`` are :func:`primitive`'s. ``symbol``
+    defaults to the name.
+
+    >>> s = sigmoid(Tensor(0.0)); float(REGISTRY["sigmoid"].derivative(s, Tensor(0.0)).data)  # (1 - s)·s
+    0.25
+    """
+    if (derivative is None) == (denominator is None):
+        raise ValueError(f"elementwise: {name} needs one of derivative= (f'(a)) or denominator= (f'(a) = 1/d)")
+    if denominator is None:
+
+        def rule(g, out, a, **params):
+            return g * derivative(out, a, **params)
+
+    else:
+
+        def rule(g, out, a, **params):
+            return g / denominator(out, a, **params)
+
+    rule.__qualname__ = rule.__name__ = f"{name}_rule"
+    local = derivative or (lambda out, a, **params: 1 / denominator(out, a, **params))
+    return primitive(
+        name,
+        forward,
+        rule,
+        jvp=rule,  # t * f'(a): the same product as g * f'(a), with the tangent in the upstream's place
+        symbol=symbol or name,
+        derivative=local,
+        domain=domain or Domain(),
+        **options,
+    )
 
 
 # --- helpers: lifting and checking arguments -----------------------------
@@ -474,6 +582,7 @@ sum_to = primitive(
     doc="Sum a broadcast array back down to ``shape`` (the adjoint of broadcasting).\n\n"
     ">>> sum_to(Tensor(np.ones((2, 3))), shape=(3,)).data\narray([2., 2., 2.])",
     prepare=lambda x, shape: (lift(x), {"shape": tuple(shape)}),
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"shape": (1, 3)})],
 )
 broadcast_to = primitive(
     "broadcast_to",
@@ -484,6 +593,7 @@ broadcast_to = primitive(
     doc="Copy ``x`` out to ``shape`` by numpy's broadcasting rules; the gradient is summed back.\n\n"
     ">>> broadcast_to(Tensor(1.0), shape=(2,)).data\narray([1., 1.])",
     prepare=lambda x, shape: (lift(x), {"shape": tuple(shape)}),
+    examples=[Example(([1.0, -2.0, 3.0],), {"shape": (2, 3)})],
 )
 
 
@@ -505,6 +615,7 @@ add = primitive(
     export="add",
     operators=("__add__", "__radd__"),
     scalar=operator.add,
+    examples=[Example(([[0.5, -1.0, 2.0]], [[1.5], [-0.7]]))],
 )
 subtract = primitive(
     "sub",
@@ -520,6 +631,7 @@ subtract = primitive(
     export="subtract",
     operators=("__sub__", "__rsub__"),
     scalar=operator.sub,
+    examples=[Example(([[0.5, -1.0, 2.0]], [[1.5], [-0.7]]))],
 )
 multiply = primitive(
     "mul",
@@ -535,6 +647,7 @@ multiply = primitive(
     export="multiply",
     operators=("__mul__", "__rmul__"),
     scalar=operator.mul,
+    examples=[Example(([[0.5, -1.0, 2.0]], [[1.5], [-0.7]]))],
 )
 divide = primitive(
     "div",
@@ -550,12 +663,12 @@ divide = primitive(
     operators=("__truediv__", "__rtruediv__"),
     float_warnings=True,
     scalar=operator.truediv,
+    examples=[Example(([[0.5, -1.0, 2.0]], [[1.5], [-0.7]]))],
 )
-negative = primitive(
+negative = elementwise(
     "neg",
     np.negative,
-    lambda g, out, a: -g,
-    jvp=lambda t, out, a: -t,
+    lambda out, a: -1,
     symbol="×−1",
     formula="−{0}",
     doc="``-a``: the gradient changes sign.\n\n>>> float(negative(Tensor(2.0)).data)\n-2.0",
@@ -565,10 +678,10 @@ negative = primitive(
 )
 
 
-def _pow_rule(g, out, a, exponent):
+def _pow_derivative(out, a, exponent):
     if exponent == 0:
-        return g * 0
-    return g * (exponent * power(a, exponent - 1))
+        return 0
+    return exponent * power(a, exponent - 1)
 
 
 def _pow_prepare(a, exponent):
@@ -580,11 +693,10 @@ def _pow_prepare(a, exponent):
     return lift(a), {"exponent": exponent}
 
 
-power = primitive(
+power = elementwise(
     "pow",
     lambda a, exponent: np.power(a, np.result_type(a).type(exponent)),
-    _pow_rule,
-    jvp=_pow_rule,  # elementwise: J is diagonal, so J t = Jᵀ t and the VJP rule serves for t too
+    _pow_derivative,  # n·a^(n-1)
     symbol="x^n",
     formula="{0}^{exponent}",
     doc="``a ** exponent`` for a constant exponent; local gradient n·a^(n-1).\n\n"
@@ -593,70 +705,77 @@ power = primitive(
     export="power",
     operators=("__pow__",),
     float_warnings=True,
+    examples=[
+        Example(([0.7, -1.3, 2.0],), {"exponent": 3}),
+        Example(([0.7, 1.3, 2.0],), {"exponent": 0.5}),
+        Example(([0.7, -1.3],), {"exponent": -2}),
+        Example(([0.7, -1.3],), {"exponent": 0}),
+    ],
 )
 
 
 # ======================================================================
-# Elementwise functions
+# Elementwise functions: each is its forward and its derivative f'(a), once
+# (see elementwise: the VJP g·f'(a), the JVP t·f'(a) and the rule on floats come from it)
 # ======================================================================
 
-exp = primitive(
+exp = elementwise(
     "exp",
     np.exp,
-    lambda g, out, a: g * out,
-    jvp=lambda t, out, a: t * out,
-    symbol="exp",
+    lambda out, a: out,  # its own output
     doc="Elementwise e**x; its local gradient is its own output.\n\n>>> float(exp(Tensor(0.0)).data)\n1.0",
     export="exp",
     method="exp",
     float_warnings=True,
+    domain=Domain(accurate={"float64": (-745.0, 709.0), "float32": (-103.0, 88.0)}),
+    reference=lambda m, x: m.exp(x),
 )
-log = primitive(
+log = elementwise(
     "log",
     np.log,
-    lambda g, out, a: g / a,
-    jvp=lambda t, out, a: t / a,
-    symbol="log",
+    denominator=lambda out, a: a,  # 1/x
     doc="Elementwise natural log; local gradient 1/x.\n\n>>> float(log(Tensor(1.0)).data)\n0.0",
     export="log",
     method="log",
     float_warnings=True,
+    domain=Domain(low=0.0, accurate={"float64": (1e-300, 1e300), "float32": (1e-30, 1e30)}),
+    reference=lambda m, x: m.log(x),
 )
-expm1 = primitive(
+expm1 = elementwise(
     "expm1",
     np.expm1,
-    lambda g, out, a: g * exp(a),  # d(e^x - 1)/dx = e^x (out + 1 would lose digits where out ≈ -1)
-    jvp=lambda t, out, a: t * exp(a),
-    symbol="expm1",
+    lambda out, a: exp(a),  # d(e^x - 1)/dx = e^x (out + 1 would lose digits where out ≈ -1)
     doc="Elementwise e**x - 1, exact for small x where exp(x) - 1 would cancel; local gradient e**x.\n\n"
     ">>> float(expm1(Tensor(1e-20)).data)\n1e-20",
     export="expm1",
     method="expm1",
     float_warnings=True,
+    domain=Domain(accurate={"float64": (-745.0, 709.0), "float32": (-103.0, 88.0)}),
+    reference=lambda m, x: m.expm1(x),
 )
-log1p = primitive(
+log1p = elementwise(
     "log1p",
     np.log1p,
-    lambda g, out, a: g / (1 + a),
-    jvp=lambda t, out, a: t / (1 + a),
-    symbol="log1p",
+    denominator=lambda out, a: 1 + a,  # 1/(1 + x)
     doc="Elementwise log(1 + x), exact for small x where log(1 + x) would round; local gradient 1/(1 + x).\n\n"
     ">>> float(log1p(Tensor(1e-20)).data)\n1e-20",
     export="log1p",
     method="log1p",
     float_warnings=True,
+    domain=Domain(low=-1.0, accurate={"float64": (-0.999, 1e300), "float32": (-0.99, 1e30)}),
+    reference=lambda m, x: m.log1p(x),
 )
-tanh = primitive(
+tanh = elementwise(
     "tanh",
     np.tanh,
     # 1 - tanh² written as 4σ(2x)σ(-2x): the same number, but it keeps its digits where tanh ≈ ±1
-    lambda g, out, a: g * (4 * sigmoid(2 * a) * sigmoid(-2 * a)),
-    jvp=lambda t, out, a: t * (4 * sigmoid(2 * a) * sigmoid(-2 * a)),
-    symbol="tanh",
+    lambda out, a: 4 * sigmoid(2 * a) * sigmoid(-2 * a),
     doc="Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0",
     export="tanh",
     method="tanh",
     scalar=lambda a: float(np.tanh(a)),
+    domain=Domain(accurate={"float64": (-370.0, 370.0), "float32": (-50.0, 50.0)}),
+    reference=lambda m, x: m.tanh(x),
 )
 
 
@@ -665,30 +784,31 @@ def _sigmoid_forward(a):
     return np.where(a >= 0, 1 / (1 + e), e / (1 + e))
 
 
-sigmoid = primitive(
+sigmoid = elementwise(
     "sigmoid",
     _sigmoid_forward,
     # the fused node's local gradient (1 - s)·s, with 1 - s = σ(-x) so that it keeps its digits where s ≈ 1
-    lambda g, out, a: g * (out * sigmoid(-a)),
-    jvp=lambda t, out, a: t * (out * sigmoid(-a)),
+    lambda out, a: out * sigmoid(-a),
     symbol="σ",
     doc="The sigmoid 1/(1+e^-x) as one fused node with local gradient (1 - s) * s.\n\n"
     ">>> round(float(sigmoid(Tensor(1.0)).data), 4)\n0.7311",
     export="sigmoid",
     method="sigmoid",
     scalar=lambda a: float(_sigmoid_forward(a)),
+    domain=Domain(accurate={"float64": (-745.0, 745.0), "float32": (-103.0, 103.0)}),
+    reference=lambda m, x: 1 / (1 + m.exp(-x)),
 )
-relu = primitive(
+relu = elementwise(
     "relu",
     lambda a: np.maximum(a, 0),
-    lambda g, out, a: g * _mask(_array(a) > 0),  # convention: the gradient at 0 is 0
-    jvp=lambda t, out, a: t * _mask(_array(a) > 0),
+    lambda out, a: _mask(_array(a) > 0),  # convention: the gradient at 0 is 0
     symbol="ReLU",
     doc="max(x, 0) elementwise; the gradient passes where x > 0 and is 0 elsewhere (0 at x = 0).\n\n"
     ">>> relu(Tensor([-1.0, 2.0])).data\narray([0., 2.])",
     export="relu",
     method="relu",
     scalar=lambda a: a if a > 0 or a != a else 0.0,  # as np.maximum(a, 0): nan passes, -0.0 gives 0.0
+    domain=Domain(kinks=(0.0,)),
 )
 maximum = primitive(
     "max",
@@ -710,41 +830,38 @@ maximum = primitive(
     export="maximum",
     method="maximum",
     scalar=lambda a, b: a if a > b or a != a else b,  # as np.maximum: b at a tie (signed zeros), nan passes
+    examples=[Example(([1.5, -1.2, 0.3], [[0.4, 0.6, -0.5], [2.0, -2.0, 1.0]]))],  # no tie
 )
 
 
-sin = primitive(
+sin = elementwise(
     "sin",
     np.sin,
-    lambda g, out, a: g * cos(a),
-    jvp=lambda t, out, a: t * cos(a),
-    symbol="sin",
+    lambda out, a: cos(a),
     doc="Elementwise sine (radians); local gradient cos x.\n\n>>> float(sin(Tensor(0.0)).data)\n0.0",
     export="sin",
     method="sin",
     scalar=lambda a: float(np.sin(a)),
 )
-cos = primitive(
+cos = elementwise(
     "cos",
     np.cos,
-    lambda g, out, a: g * -sin(a),
-    jvp=lambda t, out, a: t * -sin(a),
-    symbol="cos",
+    lambda out, a: -sin(a),
     doc="Elementwise cosine (radians); local gradient -sin x.\n\n>>> float(cos(Tensor(0.0)).data)\n1.0",
     export="cos",
     method="cos",
     scalar=lambda a: float(np.cos(a)),
 )
-sqrt = primitive(
+sqrt = elementwise(
     "sqrt",
     np.sqrt,
-    lambda g, out, a: g / (2 * sqrt(a)),  # 1/(2√x), written with the op itself so that it differentiates again
-    jvp=lambda t, out, a: t / (2 * sqrt(a)),
+    denominator=lambda out, a: 2 * sqrt(a),  # 1/(2√x), written with the op itself so that it differentiates again
     symbol="√",
     doc="Elementwise square root; local gradient 1/(2√x) (infinite at 0).\n\n>>> float(sqrt(Tensor(9.0)).data)\n3.0",
     export="sqrt",
     method="sqrt",
     float_warnings=True,
+    domain=Domain(low=0.0),
 )
 
 
@@ -753,11 +870,10 @@ def _sign(a):
     return np.sign(_array(a))
 
 
-absolute = primitive(
+absolute = elementwise(
     "abs",
     np.abs,
-    lambda g, out, a: g * _sign(a),  # convention (numpy's sign, torch's): the gradient at 0 is 0
-    jvp=lambda t, out, a: t * _sign(a),
+    lambda out, a: _sign(a),  # convention (numpy's sign, torch's): the gradient at 0 is 0
     symbol="|x|",
     formula="|{0}|",
     doc="Elementwise absolute value; local gradient sign(x), 0 at x = 0.\n\n"
@@ -766,6 +882,7 @@ absolute = primitive(
     method="abs",
     operators=("__abs__",),
     scalar=abs,
+    domain=Domain(kinks=(0.0,)),
 )
 
 
@@ -794,18 +911,21 @@ def _inside(a, low, high):
     return inside
 
 
-clip = primitive(
+clip = elementwise(
     "clip",
     lambda a, low, high: np.clip(a, low, high),
-    lambda g, out, a, low, high: g * _mask(_inside(a, low, high)),
-    jvp=lambda t, out, a, low, high: t * _mask(_inside(a, low, high)),
-    symbol="clip",
+    lambda out, a, low, high: _mask(_inside(a, low, high)),
     doc="Elementwise ``a`` held within [low, high] (numpy's clip, torch's clamp); the gradient passes where "
     "the value is within the bounds and is 0 where a bound holds it.\n\n"
     ">>> clip(Tensor([-2.0, 0.5, 3.0]), -1, 1).data\narray([-1. ,  0.5,  1. ])",
     prepare=_clip_prepare,
     export="clip",
     method="clip",
+    examples=[
+        Example(([-1.5, 0.2, 1.6, 0.7],), {"low": -1.0, "high": 1.0}),  # 0.3 from a bound at least
+        Example(([-1.5, 0.2, 1.6],), {"low": None, "high": 1.0}),
+        Example(([-1.5, 0.2, 1.6],), {"low": -1.0, "high": None}),
+    ],
 )
 clamp = clip  # torch's name
 
@@ -850,6 +970,7 @@ sum = primitive(  # noqa: A001 - the lecture's name, as numpy.sum
     prepare=_reduction("sum"),
     export="sum",
     method="sum",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": 1, "keepdims": False})],
 )
 mean = primitive(
     "mean",
@@ -862,6 +983,7 @@ mean = primitive(
     prepare=_reduction("mean"),
     export="mean",
     method="mean",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": None, "keepdims": True})],
 )
 
 
@@ -919,6 +1041,7 @@ amax = primitive(
     prepare=_max_prepare,
     export="amax",
     method="max",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": 1, "keepdims": False})],
 )
 amin = primitive(
     "amin",
@@ -932,6 +1055,7 @@ amin = primitive(
     prepare=_min_prepare,
     export="amin",
     method="min",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": 0, "keepdims": True})],
 )
 
 
@@ -981,6 +1105,7 @@ var = primitive(
     prepare=_spread_prepare("var"),
     export="var",
     method="var",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": 1, "keepdims": False, "ddof": 1})],
 )
 std = primitive(
     "std",
@@ -1001,6 +1126,7 @@ std = primitive(
     export="std",
     method="std",
     float_warnings=True,
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": None, "keepdims": False, "ddof": 0})],
 )
 
 
@@ -1030,6 +1156,7 @@ norm = primitive(
     export="norm",
     method="norm",
     float_warnings=True,
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": -1, "keepdims": False})],
 )
 
 
@@ -1069,6 +1196,7 @@ reshape = primitive(
     prepare=_reshape_prepare,
     export="reshape",
     method="reshape",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"shape": (3, 2)})],
 )
 
 
@@ -1093,6 +1221,7 @@ transpose = primitive(
     ">>> transpose(Tensor(np.zeros((2, 3)))).shape\n(3, 2)",
     prepare=_transpose_prepare,
     export="transpose",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axes": None})],
 )
 
 
@@ -1156,6 +1285,7 @@ index_add = primitive(
     doc="A zero array of ``shape`` with ``g`` added at ``index`` (the adjoint of indexing).\n\n"
     ">>> index_add(Tensor([5.0]), index=[1], shape=(3,)).data\narray([0., 5., 0.])",
     prepare=lambda g, index, shape: (lift(g), {"index": _plain_index(index), "shape": tuple(shape)}),
+    examples=[Example(([5.0, -1.0, 2.0],), {"index": np.array([1, 1, 0]), "shape": (3,)})],
 )
 getitem = primitive(
     "getitem",
@@ -1167,6 +1297,7 @@ getitem = primitive(
     ">>> getitem(Tensor([1.0, 2.0, 3.0]), slice(1, None)).data\narray([2., 3.])",
     prepare=lambda a, index: (lift(a), {"index": _plain_index(index)}),
     operators=("__getitem__",),
+    examples=[Example(([1.0, -2.0, 3.0],), {"index": np.array([2, 0, 2])})],
 )
 
 
@@ -1194,6 +1325,7 @@ stack = primitive(
     ">>> stack([Tensor(1.0), Tensor(2.0)]).data\narray([1., 2.])",
     prepare=_stack_prepare,
     export="stack",
+    examples=[Example(([1.0, -2.0], [0.5, 3.0]), {"axis": 0})],
 )
 
 
@@ -1269,6 +1401,7 @@ matmul = primitive(
     prepare=_matmul_prepare,
     export="matmul",
     operators=("__matmul__", "__rmatmul__"),
+    examples=[Example(([[1.0, -2.0], [0.5, 0.25]], [[0.3], [-0.7]]))],
 )
 
 
@@ -1306,6 +1439,7 @@ dot = primitive(
     prepare=_dot_prepare,
     export="dot",
     method="dot",
+    examples=[Example(([1.0, -2.0, 0.5], [0.3, -0.7, 2.0]))],
 )
 
 
@@ -1380,6 +1514,7 @@ softmax = primitive(
     prepare=_along_axis("softmax"),
     export="softmax",
     method="softmax",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": -1})],
 )
 log_softmax = primitive(
     "log_softmax",
@@ -1393,6 +1528,7 @@ log_softmax = primitive(
     prepare=_along_axis("log_softmax"),
     export="log_softmax",
     method="log_softmax",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": 0})],
 )
 
 
@@ -1447,6 +1583,7 @@ cross_entropy = primitive(
     """,
     prepare=_cross_entropy_prepare,
     export="cross_entropy",
+    examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"labels": np.array([2, 0])})],
 )
 
 
