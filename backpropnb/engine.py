@@ -135,7 +135,7 @@ class Tensor:
         # integer and boolean tensors exist only as constants (indices, labels): no gradient flows to them
         if type(data) is not np.ndarray or data.dtype.kind != "f":
             data = as_array(data, keep_integers=not requires_grad)
-        self._data = _stored(data)
+        self._data = stored(data)
         self._grad = None
         self.name = name
         self.op = op
@@ -159,7 +159,7 @@ class Tensor:
     def data(self, value):
         # counted, so that a backward pass through a graph built on the old numbers is refused
         global _clock
-        self._data = _stored(as_array(value, keep_integers=not self.requires_grad))
+        self._data = stored(as_array(value, keep_integers=not self.requires_grad))
         _clock += 1
         self._changed_at = _clock
 
@@ -253,10 +253,10 @@ _FLOAT64 = np.dtype(np.float64)
 _clock = 0  # counts assignments to any Tensor's .data (see Tensor._made_at)
 
 
-def _stored(array):
+def stored(array):
     """How a Tensor keeps its numbers: a float64 scalar as a Python float, anything else as the array.
 
-    >>> _stored(np.array(2.0)), _stored(np.float64(2.0)), _stored(np.array(2.0, np.float32))
+    >>> stored(np.array(2.0)), stored(np.float64(2.0)), stored(np.array(2.0, np.float32))
     (2.0, 2.0, array(2., dtype=float32))
     """
     if type(array) is float:
@@ -332,7 +332,7 @@ def make_node(op, data, parents, backward, params=None):
     (:func:`forward_trace`) the output also gets its tangent from
     ``backward.jvp(tangents, node, parents, params)``.
     """
-    data = _stored(data) if type(data) is not float else data
+    data = stored(data) if type(data) is not float else data
     if _jvp_trace is not None:  # forward mode (jvp, hvp): the output's tangent rides along with its value
         return _node_with_tangent(op, data, parents, backward, params)
     if _grad_enabled:
@@ -343,7 +343,7 @@ def make_node(op, data, parents, backward, params=None):
 
 
 def _node(data, op, parents, backward, params, requires_grad):
-    """A Tensor of numbers already stored (see :func:`_stored`), made without :meth:`Tensor.__init__`'s checks."""
+    """A Tensor of numbers already stored (see :func:`stored`), made without :meth:`Tensor.__init__`'s checks."""
     node = _new_tensor(Tensor)
     node._data = data
     node._grad = None
@@ -360,6 +360,67 @@ def _node(data, op, parents, backward, params, requires_grad):
 
 
 _new_tensor = object.__new__
+
+
+# --- the seam the ops module builds on: all an op asks of the engine ----------
+
+
+def on_plain_arrays():
+    """True while a first-order backward runs the ops' rules on plain numbers: an op then only computes.
+
+    >>> on_plain_arrays()
+    False
+    """
+    return _plain_arrays
+
+
+def in_forward_mode():
+    """True inside :func:`forward_trace` (``jvp``, ``hvp``), where every new node gets a tangent.
+
+    >>> in_forward_mode()
+    False
+    """
+    return _jvp_trace is not None
+
+
+def scalar_node(op, data, inputs, backward):
+    """The output of ``op`` on float64 scalars: :func:`make_node` for a Python float, without its checks.
+
+    The scalar fast path: ``inputs`` are Tensors holding Python floats and no
+    forward-mode trace is running.
+
+    >>> x = tensor(2.0); y = scalar_node("mul", 6.0, (x, scalar_constant(3.0)), None)
+    >>> y.op, y.requires_grad, scalar_node("mul", 6.0, (scalar_constant(2.0),), None).op
+    ('mul', True, None)
+    """
+    if _grad_enabled:
+        for a in inputs:
+            if a.requires_grad:
+                return _node(data, op, inputs, backward, {}, True)
+    return _node(data, None, (), None, {}, False)
+
+
+def scalar_constant(value):
+    """A float64 scalar constant holding the Python float ``value``, made as cheaply as a node can be.
+
+    >>> c = scalar_constant(3.0); c.requires_grad, c.shape
+    (False, ())
+    """
+    return _node(value, None, (), None, {}, False)
+
+
+def attach_methods(methods):
+    """Give Tensor its operators and methods ({name: function}), which the ops module defines.
+
+    The engine knows no op: this is the one door through which ``+``, ``.exp()``
+    and the rest reach the Tensor class.
+
+    >>> attach_methods({"lecture_demo": lambda self: 42}); tensor(1.0).lecture_demo()
+    42
+    >>> del Tensor.lecture_demo
+    """
+    for name, function in methods.items():
+        setattr(Tensor, name, function)
 
 
 # --- forward mode: tangents pushed along as the ops run -------------------

@@ -55,7 +55,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import engine
-from .engine import Tensor, _stored, as_array, constant_like, make_node
+from .engine import (
+    Tensor,
+    as_array,
+    constant_like,
+    in_forward_mode,
+    make_node,
+    on_plain_arrays,
+    scalar_constant,
+    scalar_node,
+    stored,
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +132,7 @@ class Primitive:
 
     def __call__(self, *inputs, **params):
         """Run the forward on Tensors and make the output node (on plain arrays inside a rule, just the forward)."""
-        if engine._plain_arrays:  # a rule running in a first-order backward: arrays in, array out
+        if on_plain_arrays():  # a rule running in a first-order backward: arrays in, array out
             return self.forward(*inputs, **params)
         arrays = [x._data for x in inputs]
         if float in map(type, arrays):
@@ -198,16 +208,10 @@ class Primitive:
         if data - data != 0.0:
             return None
         if numbers:  # a number beside float64 scalars is a float64 constant (the promotion rule)
-            args = tuple(
-                a if type(a) is Tensor else engine._node(v, None, (), None, {}, False) for a, v in zip(args, values)
-            )
+            args = tuple(a if type(a) is Tensor else scalar_constant(v) for a, v in zip(args, values))
             if not any(type(a) is Tensor for a in args):
                 return None
-        if engine._grad_enabled:
-            for a in args:
-                if a.requires_grad:
-                    return engine._node(data, self.name, args, self, {}, True)
-        return engine._node(data, None, (), None, {}, False)
+        return scalar_node(self.name, data, args, self)
 
     def vjp_arrays(self, g, out):
         """The gradients ``out`` sends to all its inputs (None for a constant), by the same rules on plain numbers.
@@ -246,7 +250,7 @@ class Primitive:
             if np.shape(gradient) != np.shape(arrays[index]):
                 gradient = _unbroadcast_array(self.name, gradient, np.shape(arrays[index]))
             if type(gradient) is not np.ndarray or gradient.ndim == 0:
-                gradient = _stored(gradient)  # a float64 scalar's gradient as a float
+                gradient = stored(gradient)  # a float64 scalar's gradient as a float
             grads.append(gradient)
         return grads
 
@@ -296,7 +300,7 @@ def _caller_level():
 def _finite_float(name, gradient):
     """A scalar rule's result as a finite float; inf or nan is redone on Tensors (where numpy warns, named)."""
     if type(gradient) is not float:
-        gradient = _stored(gradient)  # a 0-d array from a rule's own op: back to a float
+        gradient = stored(gradient)  # a 0-d array from a rule's own op: back to a float
     if gradient - gradient != 0.0:
         raise FloatingPointError(f"{name}: inf or nan")
     return gradient
@@ -362,7 +366,7 @@ def primitive(
 
         def function(*args, **kwargs):
             # not inside a rule on plain arrays, nor in forward mode (the general path pushes the tangent)
-            if not kwargs and not engine._plain_arrays and engine._jvp_trace is None:
+            if not kwargs and not on_plain_arrays() and not in_forward_mode():
                 node = op.on_floats(args)
                 if node is not None:
                     return node
@@ -447,7 +451,7 @@ def lift(*values):
             break
     else:
         return values
-    if engine._plain_arrays:
+    if on_plain_arrays():
         return values  # a rule in a first-order backward: its arrays stay arrays
     tensors = [v for v in values if isinstance(v, Tensor)]
     like = next((t for t in tensors if t.dtype.kind == "f"), tensors[0] if tensors else None)
@@ -1800,7 +1804,7 @@ _MATH_CALL = re.compile(r"\bmath\.(\w+)\(")
 
 def _lost_gradient(self, what):
     """Warn (once per line of the learner's code) that ``what`` of a Tensor needing a gradient loses it."""
-    if not self.requires_grad or not engine._grad_enabled or engine._plain_arrays:
+    if not self.requires_grad or not engine.is_grad_enabled() or on_plain_arrays():
         return
     if sys._getframe(2).f_code.co_filename.startswith(_PACKAGE):
         return  # the package reading a number on purpose (a checker, a drawing), not the learner's maths
@@ -1848,21 +1852,23 @@ def _transpose_method(self, *axes):
     return transpose(self, axes or None)
 
 
-def _attach_methods(cls):
-    for name, function in _METHODS.items():
-        setattr(cls, name, function)
-    cls.transpose = _transpose_method
-    cls.detach = detach
-    cls.clamp = clip
-    for dunder, compare in COMPARISONS.items():
-        setattr(cls, dunder, _comparison(compare))
-    cls.__hash__ = object.__hash__  # identity, as before: graphs keep Tensors in id-keyed maps and sets
-    cls.__array_ufunc__ = _array_ufunc
-    cls.__array_function__ = _array_function
-    cls.__float__ = _float
-    cls.item = _item
-    cls.T = property(lambda self: transpose(self), doc="The transpose (axes reversed).")
-    cls.__iter__ = lambda self: (getitem(self, i) for i in range(len(self)))
+def _tensor_methods():
+    """Every operator and method Tensor gets from this module: the registry's, then numpy's protocols."""
+    methods = dict(_METHODS)
+    methods.update(
+        transpose=_transpose_method,
+        detach=detach,
+        clamp=clip,
+        __hash__=object.__hash__,  # identity, as before: graphs keep Tensors in id-keyed maps and sets
+        __array_ufunc__=_array_ufunc,
+        __array_function__=_array_function,
+        __float__=_float,
+        item=_item,
+        T=property(lambda self: transpose(self), doc="The transpose (axes reversed)."),
+        __iter__=lambda self: (getitem(self, i) for i in range(len(self))),
+    )
+    methods.update({dunder: _comparison(compare) for dunder, compare in COMPARISONS.items()})
+    return methods
 
 
-_attach_methods(Tensor)
+engine.attach_methods(_tensor_methods())

@@ -122,3 +122,26 @@ def test_no_import_cycle():
     for name in sorted(graph):
         if name not in state:
             visit(name, [])
+
+
+def engine_privates_used_by(path):
+    """The engine's private names (``engine._x``, ``from .engine import _x``) the module at ``path`` reads."""
+    used = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "engine":
+            used |= {node.attr} if node.attr.startswith("_") else set()
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "engine":
+            used |= {alias.name for alias in node.names if alias.name.startswith("_")}
+    return used
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n != "backpropnb.engine"))
+def test_the_engine_is_reached_through_its_public_names_only(name):
+    """ops (and every layer above) builds on the engine's public seam: on_plain_arrays, scalar_node, …"""
+    assert not engine_privates_used_by(MODULES[name]), f"{name} reads engine privates; add a public name to the seam"
+
+
+def test_the_seam_check_sees_a_private_read(tmp_path):
+    source = tmp_path / "probe.py"
+    source.write_text("from . import engine\nfrom .engine import _stored\nengine._plain_arrays\n")
+    assert engine_privates_used_by(source) == {"_stored", "_plain_arrays"}
