@@ -9,7 +9,15 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["format_array", "format_number", "format_product", "format_values"]
+__all__ = [
+    "dtype_name",
+    "format_array",
+    "format_bytes",
+    "format_number",
+    "format_product",
+    "format_share",
+    "format_values",
+]
 
 MAX_DIGITS = 17  # enough for any float64
 
@@ -80,3 +88,38 @@ def format_product(factors, result, digits=4):
         if format_number(product, digits) == shown:
             return texts, shown
     return texts, shown
+
+
+def format_bytes(count):
+    """A byte count in decimal units with 3 significant digits (1 GB = 10**9 bytes).
+
+    >>> format_bytes(671_088_640_000), format_bytes(1_342_177_280_000), format_bytes(512)
+    ('671 GB', '1.34 TB', '512 B')
+    """
+    value = float(count)
+    for unit in ("B", "kB", "MB", "GB", "TB", "PB"):
+        if abs(value) < 999.5 or unit == "PB":
+            return f"{value:.3g} {unit}"
+        value /= 1000
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def dtype_name(itemsize):
+    """The float type with that many bytes per number.
+
+    >>> dtype_name(4)
+    'float32'
+    """
+    return _DTYPE_NAMES.get(int(itemsize), f"{itemsize}-byte")
+
+
+_DTYPE_NAMES = {2: "float16", 4: "float32", 8: "float64"}
+
+
+def format_share(share):
+    """A share as the percentage every plot title and explorer line shows (two decimals).
+
+    >>> format_share(58 / 64), format_share(0.0)
+    ('90.62%', '0.00%')
+    """
+    return f"{float(share):.2%}"

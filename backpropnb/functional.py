@@ -16,7 +16,7 @@ import numbers
 
 import numpy as np
 
-from .engine import Tensor, as_array, backprop, backprop_arrays, carry_tangents, forward_trace, tensor
+from .engine import Tensor, as_array, backprop, backprop_arrays, carry_tangents, forward_trace, no_grad, tensor
 from .ops import stack
 
 
@@ -299,3 +299,79 @@ def gradcheck(f, *xs, eps=1e-6):
             excess = max(abs(a - numeric) - rounding - truncation, 0.0)
             worst = max(worst, excess / max(abs(a), abs(numeric), np.finfo(np.float64).tiny))
     return worst
+
+
+# --- numbers that the plots draw -------------------------------------------
+
+
+def jacobian_matrix(J, x_ndim=None):
+    """The Jacobian as a 2-D matrix of shape (y.size, x.size).
+
+    :func:`jacobian` returns shape ``y.shape + x.shape``; ``x_ndim`` says how
+    many trailing axes belong to x (default: half of them, or a 1-D J is one row).
+
+    >>> jacobian_matrix(np.zeros((2, 3, 2, 3))).shape
+    (6, 6)
+    """
+    J = np.asarray(getattr(J, "data", J), dtype=float)
+    if J.ndim == 2 and x_ndim is None:
+        return J
+    if J.ndim <= 1:
+        return J.reshape(1, -1)
+    if x_ndim is None:
+        if J.ndim % 2:
+            raise ValueError(
+                f"plot_jacobian: a Jacobian of shape {J.shape} has an odd number of axes, so it is unclear which "
+                f"belong to x; pass x_ndim (the number of axes of x)"
+            )
+        x_ndim = J.ndim // 2
+    if not 0 <= x_ndim <= J.ndim:
+        raise ValueError(f"plot_jacobian: x_ndim={x_ndim} does not fit a Jacobian of shape {J.shape}")
+    rows = int(np.prod(J.shape[: J.ndim - x_ndim]))
+    return J.reshape(rows, -1)
+
+
+def sparsity(J):
+    """The share of entries of ``J`` that are exactly zero (0 for an empty array).
+
+    >>> sparsity(np.diag([1.0, 1.0, 0.0, 1.0]))
+    0.8125
+    """
+    J = np.asarray(getattr(J, "data", J))
+    return float(np.count_nonzero(J == 0) / J.size) if J.size else 0.0
+
+
+def evaluate_grid(f, bounds, resolution=60):
+    """Values of a 2-D function on a ``resolution`` × ``resolution`` grid over ``bounds`` = (x0, x1, y0, y1).
+
+    ``f`` is first called once on a Tensor of shape (2, H, W) (so ``p[0]``, ``p[1]`` are
+    whole grids); if it does not broadcast that way it is called point by point.
+
+    >>> X, Y, Z = evaluate_grid(lambda p: p[0] ** 2 + p[1] ** 2, (-1, 1, -1, 1), resolution=3)
+    >>> Z.tolist()
+    [[2.0, 1.0, 2.0], [1.0, 0.0, 1.0], [2.0, 1.0, 2.0]]
+    """
+    x0, x1, y0, y1 = (float(b) for b in bounds)
+    X, Y = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    with no_grad():
+        try:
+            Z = np.asarray(f(tensor(np.stack([X, Y]))).data, dtype=float)
+        except (ValueError, TypeError, IndexError):
+            Z = None
+        if Z is None or Z.shape != X.shape:  # f only understands one point: slower, same picture
+            Z = np.array([float(f(tensor(p)).data) for p in np.stack([X.ravel(), Y.ravel()], axis=1)])
+            Z = Z.reshape(X.shape)
+    return X, Y, Z
+
+
+def value_grad_hvp(f, point, v):
+    """f at ``point``, its gradient there and the Hessian-vector product H·v: what a contour plot's arrows show.
+
+    >>> value, gradient, product = value_grad_hvp(lambda p: p[0] ** 2 + p[1] ** 2, [1.0, 1.0], [1.0, 0.0])
+    >>> value, gradient.tolist(), product.tolist()
+    (2.0, [2.0, 2.0], [2.0, 0.0])
+    """
+    point, v = np.asarray(point, dtype=float), np.asarray(v, dtype=float)
+    with no_grad():
+        value = float(f(tensor(point)).data)
+    return value, np.asarray(grad(f)(point), dtype=float), np.asarray(hvp(f)(point, v), dtype=float)

@@ -30,6 +30,7 @@ __all__ = [
     "XYZ",
     "XYZ_OTHER",
     "bowl",
+    "jacobian_memory",
     "named",
     "neuron_values",
     "rosenbrock",
@@ -89,6 +90,22 @@ RELU_X = _frozen([1.0, 3.0, -2.0, 4.0])
 # A 4096-wide elementwise layer on a minibatch of 100: its Jacobian has (4096·100)² = 1.68e11 entries.
 LAYER_WIDTH = 4096
 LAYER_BATCH = 100
+
+
+def jacobian_memory(width, batch=LAYER_BATCH, itemsize=4):
+    """Entries and bytes of the explicit Jacobian of an elementwise layer versus its implicit VJP.
+
+    The layer maps ``batch * width`` numbers to as many, so its Jacobian has
+    ``(batch * width) ** 2`` entries; the vector-Jacobian product only needs two
+    vectors of ``batch * width`` numbers (the upstream gradient in, the downstream out).
+
+    >>> jacobian_memory(4096, batch=100, itemsize=4)
+    {'entries': 167772160000, 'explicit_bytes': 671088640000, 'implicit_bytes': 3276800}
+    """
+    size = int(batch) * int(width)
+    entries = size * size
+    return {"entries": entries, "explicit_bytes": entries * int(itemsize), "implicit_bytes": 2 * size * int(itemsize)}
+
 
 # --- 5. Hessian-vector products ---------------------------------------------------
 # Each function takes p whose first axis has length 2 (p[0] = x, p[1] = y): one point of

@@ -14,15 +14,21 @@ only when first asked for.
 from ..formatting import format_number
 from .graph import GraphDrawing, draw, to_html
 
-_PLOTS = ("plot_jacobian", "plot_jacobian_memory", "plot_contour_hvp", "plot_training_curve")
+# each plot by the module of its family
+_PLOTS = {
+    "plot_jacobian": "jacobians",
+    "plot_jacobian_memory": "jacobians",
+    "plot_contour_hvp": "plots",
+    "plot_training_curve": "training",
+}
 
 
 def __getattr__(name):
     # matplotlib is slow to import; load the plots only when one is used.
     if name in _PLOTS:
-        from . import plots
+        import importlib
 
-        return getattr(plots, name)
+        return getattr(importlib.import_module(f".{_PLOTS[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

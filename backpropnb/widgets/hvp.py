@@ -20,7 +20,8 @@ import numpy as np
 from backpropnb.finite_differences import central_difference
 from backpropnb.i18n import text
 from backpropnb.lecture import bowl, rosenbrock, saddle
-from backpropnb.render.plots import ContourHVP, png_size
+from backpropnb.render.plots import ContourHVP
+from backpropnb.render.png import png_size
 from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
 
 from .. import engine, functional

@@ -18,18 +18,13 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
+from backpropnb.formatting import dtype_name, format_bytes, format_share
 from backpropnb.i18n import text
-from backpropnb.render.plots import (
-    REFERENCE_BATCH,
-    REFERENCE_WIDTH,
-    dtype_name,
-    format_bytes,
-    format_share,
-    jacobian_memory,
-    plot_jacobian,
-    png_bytes,
-    png_size,
-)
+from backpropnb.lecture import LAYER_BATCH as REFERENCE_BATCH
+from backpropnb.lecture import LAYER_WIDTH as REFERENCE_WIDTH
+from backpropnb.lecture import jacobian_memory
+from backpropnb.render.jacobians import plot_jacobian
+from backpropnb.render.png import png_bytes, png_size
 from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
 
 from .. import functional
