@@ -43,7 +43,7 @@ import graphviz
 
 WHEEL_COMMAND = "graphviz-pure"  # the wheel installs this name, never "dot", so it never shadows a system Graphviz
 CHOICES = ("system", "wheel", "none")
-TIMEOUT = 60  # seconds; a drawing is capped at a few hundred nodes, so dot never needs long
+DOT_TIMEOUT = 3.0  # seconds dot may take; what draw hands it is small (a layout takes tens of milliseconds)
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ class LayoutTimeout(RuntimeError):
     """Graphviz's dot took longer than its time limit."""
 
 
-def pipe_svg(digraph, dot=None, timeout=TIMEOUT):
+def pipe_svg(digraph, dot=None, timeout=DOT_TIMEOUT):
     """SVG text of a drawing (a Digraph or DOT source), drawn by :func:`find_dot`'s program (or ``dot``).
 
     The wheel's warnings are dropped. Raises ``graphviz.ExecutableNotFound``

@@ -14,9 +14,8 @@ import re
 import graphviz
 
 from . import _dot
-from ._dot import LayoutTimeout
+from ._dot import DOT_TIMEOUT, LayoutTimeout
 
-DOT_TIMEOUT = 3.0  # seconds; what draw hands to dot is small, so a layout takes tens of milliseconds
 COLUMN_PX = 840  # a notebook output column: 848 px in JupyterLab at a 1280 px wide window, sidebar open
 PX_PER_PT = 4 / 3  # SVG from dot is measured in points; a CSS pixel is 3/4 pt
 MIN_SCALE = 0.75  # the smallest shrink that keeps 11 pt text at 11 px or more

@@ -33,7 +33,7 @@ import traceback
 
 import ipywidgets as widgets
 
-from backpropnb.formatting import format_number as fmt  # noqa: F401 - the explorers' name for it
+from backpropnb.formatting import format_number as fmt  # noqa: F401 - an older name; new code writes format_number
 from backpropnb.widgets import _static
 
 # One style for every text block. It sets its own line height: ipywidgets 7 (Colab, classic

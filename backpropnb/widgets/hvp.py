@@ -18,11 +18,12 @@ import ipywidgets as widgets
 import numpy as np
 
 from backpropnb.finite_differences import central_difference
+from backpropnb.formatting import format_number
 from backpropnb.i18n import text
 from backpropnb.lecture import bowl, rosenbrock, saddle
 from backpropnb.render.plots import ContourHVP
 from backpropnb.render.png import png_size
-from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
+from backpropnb.widgets.base import Explorer, check_choice, check_range
 
 from .. import engine, functional
 
@@ -130,7 +131,7 @@ def hvp_report(function, point, v):
 
 
 def _vector(values):
-    return "(" + ", ".join(fmt(x) for x in np.ravel(values)) + ")"
+    return "(" + ", ".join(format_number(x) for x in np.ravel(values)) + ")"
 
 
 def report_lines(report):
@@ -143,11 +144,11 @@ def report_lines(report):
     H = report["hessian"]
     lines = [
         f"function: {label}",
-        f"f = {fmt(report['value'])} at ({names[0]}, {names[1]}) = {_vector(report['point'])}, "
+        f"f = {format_number(report['value'])} at ({names[0]}, {names[1]}) = {_vector(report['point'])}, "
         f"direction v = {_vector(report['v'])}",
         f"gradient ∇f = {_vector(report['gradient'])}",
-        f"Hessian H = [[{fmt(H[0, 0])}, {fmt(H[0, 1])}], [{fmt(H[1, 0])}, {fmt(H[1, 1])}]]",
-        f"eigenvalues of H: {', '.join(fmt(e) for e in report['eigenvalues'])} -> {report['verdict']}",
+        f"Hessian H = [[{format_number(H[0, 0])}, {format_number(H[0, 1])}], [{format_number(H[1, 0])}, {format_number(H[1, 1])}]]",
+        f"eigenvalues of H: {', '.join(format_number(e) for e in report['eigenvalues'])} -> {report['verdict']}",
     ]
     if np.abs(report["gradient"]).max() > 1e-9:
         lines.append("(the gradient is not zero here: this describes the curvature, not a critical point)")
@@ -174,20 +175,20 @@ def arrow_sentence(data):
     elif scale == 0.5:
         size = "all drawn at half their length so that they fit"
     else:
-        size = f"all drawn at {fmt(scale)} × their length so that they fit"
+        size = f"all drawn at {format_number(scale)} × their length so that they fit"
     return f"arrows: red ∇f, white v, orange H·v, {size}"
 
 
 def plot_lines(data):
     """The numbers the contour plot draws, as text lines (read from ``figure.backpropnb_data``)."""
-    bounds = ", ".join(fmt(b) for b in data["bounds"])
+    bounds = ", ".join(format_number(b) for b in data["bounds"])
     scale = data["arrow_scale"]
     return [
-        f"plot: contours over (x0, x1, y0, y1) = ({bounds}), values {fmt(data['z_range'][0])} to {fmt(data['z_range'][1])}",
-        f"plot: colour levels {', '.join(fmt(level) for level in data['levels'])}",
+        f"plot: contours over (x0, x1, y0, y1) = ({bounds}), values {format_number(data['z_range'][0])} to {format_number(data['z_range'][1])}",
+        f"plot: colour levels {', '.join(format_number(level) for level in data['levels'])}",
         f"plot arrows at {_vector(data['point'])}: gradient {_vector(data['gradient'])}, v {_vector(data['v'])}, "
         f"H·v {_vector(data['hvp'])}; "
-        + ("directions only" if scale is None else f"drawn ×{fmt(scale)}")
+        + ("directions only" if scale is None else f"drawn ×{format_number(scale)}")
         + f"; bottom to top: {', '.join(data['arrow_order'])}",
     ]
 

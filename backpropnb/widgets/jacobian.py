@@ -18,14 +18,14 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from backpropnb.formatting import dtype_name, format_bytes, format_share
+from backpropnb.formatting import dtype_name, format_bytes, format_number, format_share
 from backpropnb.i18n import text
 from backpropnb.lecture import LAYER_BATCH as REFERENCE_BATCH
 from backpropnb.lecture import LAYER_WIDTH as REFERENCE_WIDTH
 from backpropnb.lecture import jacobian_memory
 from backpropnb.render.jacobians import plot_jacobian
 from backpropnb.render.png import png_bytes, png_size
-from backpropnb.widgets.base import Explorer, check_choice, check_range, fmt
+from backpropnb.widgets.base import Explorer, check_choice, check_range
 
 from .. import functional
 
@@ -158,7 +158,7 @@ def format_seconds(seconds):
 
 def _vector(values, limit=8):
     values = np.ravel(values)
-    shown = ", ".join(fmt(v) for v in values[:limit])
+    shown = ", ".join(format_number(v) for v in values[:limit])
     return f"({shown}{', …' if values.size > limit else ''})"
 
 
@@ -205,7 +205,7 @@ def coupling_line(J):
         return head + ": each output depends on its own input only"
     diagonal = np.abs(np.diag(J)).max()
     every = "every output depends on every input" if count == off.size else "outputs depend on other inputs"
-    return f"{head} (largest |J_ij| = {fmt(np.abs(off).max())}, on the diagonal {fmt(diagonal)}): {every}"
+    return f"{head} (largest |J_ij| = {format_number(np.abs(off).max())}, on the diagonal {format_number(diagonal)}): {every}"
 
 
 def timing_lines(report):
@@ -224,7 +224,7 @@ def timing_lines(report):
 
 def matrix_lines(J):
     """The numbers of the heat map, one row of J per line (4 significant digits)."""
-    return ["heat map (rows of J):"] + ["  " + " ".join(fmt(v) for v in row) for row in np.asarray(J)]
+    return ["heat map (rows of J):"] + ["  " + " ".join(format_number(v) for v in row) for row in np.asarray(J)]
 
 
 class JacobianExplorer(Explorer):
