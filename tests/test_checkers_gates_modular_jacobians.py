@@ -5,6 +5,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import MySigmoid
 
 import backpropnb as bp
 from backpropnb.exercises import (
@@ -50,17 +51,7 @@ def neuron_flat(w, x):
     return f, [x[0] * ddot, x[1] * ddot, ddot], [w[0] * ddot, w[1] * ddot]
 
 
-class Sigmoid(bp.Function):
-    @staticmethod
-    def forward(ctx, x):
-        s = 1 / (1 + np.exp(-x))
-        ctx.save_for_backward(s)
-        return s
-
-    @staticmethod
-    def backward(ctx, grad_output):
-        (s,) = ctx.saved
-        return grad_output * (1 - s) * s
+Sigmoid = MySigmoid  # the lecture's modular sigmoid (tests/helpers.py)
 
 
 class Multiply(bp.Function):

@@ -1,16 +1,16 @@
 """Regression tests for the engine's hardening: numerics, strict arguments, dtypes, private gradients, atomicity."""
 
 import warnings
+from functools import partial
 
+import helpers
 import numpy as np
 import pytest
 
 import backpropnb as bp
 from backpropnb import tensor
 
-
-def close(a, b, tol=1e-12):
-    np.testing.assert_allclose(np.asarray(a, dtype=np.float64), b, rtol=tol, atol=0)
+close = partial(helpers.close, atol=0)  # relative to the expected value
 
 
 # --- 1. numerics -------------------------------------------------------------------------------

@@ -1,7 +1,9 @@
 """The lecture's reference numbers (sections 1-5), reproduced by the engine from the inputs in backpropnb.lecture."""
 
 import math
+from functools import partial
 
+import helpers
 import numpy as np
 import pytest
 
@@ -11,10 +13,7 @@ from backpropnb import lecture, tensor
 EXACT = 1e-12
 
 
-def close(value, expected, tol=EXACT):
-    """Assert that a Tensor, array or number equals ``expected`` to ``tol`` (absolute)."""
-    got = np.asarray(value.data if isinstance(value, bp.Tensor) else value, dtype=np.float64)
-    np.testing.assert_allclose(got, np.asarray(expected, dtype=np.float64), rtol=0, atol=tol)
+close = partial(helpers.close, tol=EXACT, rtol=0)  # absolute: the lecture numbers to ``tol``
 
 
 def count_nodes(root):

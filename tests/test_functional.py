@@ -2,15 +2,10 @@
 
 import numpy as np
 import pytest
+from helpers import close
 
 import backpropnb as bp
 from backpropnb import tensor
-
-
-def close(value, expected, tol=1e-12):
-    got = np.asarray(value.data if isinstance(value, bp.Tensor) else value, dtype=np.float64)
-    expected = expected.data if isinstance(expected, bp.Tensor) else expected
-    np.testing.assert_allclose(got, np.asarray(expected, dtype=np.float64), rtol=tol, atol=tol)
 
 
 def test_grad_argnums_int_and_tuple():
