@@ -157,17 +157,20 @@ def axis_choices(ndim):
     )
 
 
-def reduction(name):
+def reduction(name, values=free, public=None):
+    """A reduction over random axes, as a method or a function; ``public`` is its name in bp (default ``name``)."""
+    public = public or name
+
     @st.composite
     def case(draw):
         rng = np.random.default_rng(draw(seeds))
         shape = draw(shapes)
         axis, keepdims = draw(axis_choices(len(shape))), draw(st.booleans())
         if draw(st.booleans()):
-            f = lambda x: getattr(x, name)(axis=axis, keepdims=keepdims)
+            f = lambda x: getattr(x, public)(axis=axis, keepdims=keepdims)
         else:
-            f = lambda x: getattr(bp, name)(x, axis=axis, keepdims=keepdims)
-        return Case(name, f, [free(rng, shape)], f"axis={axis} keepdims={keepdims}")
+            f = lambda x: getattr(bp, public)(x, axis=axis, keepdims=keepdims)
+        return Case(name, f, [np.asarray(values(rng, shape), dtype=float)], f"axis={axis} keepdims={keepdims}")
 
     return case()
 
@@ -323,25 +326,16 @@ def clip_cases(draw):
     return Case("clip", f, [clip_values(rng, draw(shapes))], f"{how} [{low}, {high}]")
 
 
+def distinct(rng, shape):
+    """Values 0.37 apart, shuffled: no tie, so finite differences of max/min see one winner."""
+    if not shape:
+        return rng.uniform(-1, 1)
+    return rng.permutation(np.arange(int(np.prod(shape))) * 0.37 - 1.0).reshape(shape)
+
+
 def extreme(name):
-    """max/min over axes of distinct values (spaced apart, shuffled): no tie, so finite differences see one winner."""
-
-    @st.composite
-    def case(draw):
-        rng = np.random.default_rng(draw(seeds))
-        shape = draw(shapes)
-        axis, keepdims = draw(axis_choices(len(shape))), draw(st.booleans())
-        values = (
-            rng.permutation(np.arange(int(np.prod(shape))) * 0.37 - 1.0).reshape(shape) if shape else rng.uniform(-1, 1)
-        )
-        public = {"amax": "max", "amin": "min"}[name]
-        if draw(st.booleans()):
-            f = lambda x: getattr(x, public)(axis=axis, keepdims=keepdims)
-        else:
-            f = lambda x: getattr(bp, public)(x, axis=axis, keepdims=keepdims)
-        return Case(name, f, [np.asarray(values, dtype=float)], f"axis={axis} keepdims={keepdims}")
-
-    return case()
+    """max/min over axes of distinct values."""
+    return reduction(name, distinct, public={"amax": "max", "amin": "min"}[name])
 
 
 def spread(name):
