@@ -341,6 +341,7 @@ TAG_OUTPUTS_JS = """() => {
 
 # --- the same for classic Notebook 6.5 (its page object is window.Jupyter.notebook) ---
 
+CLASSIC_WIDGETS_SETTLED = 'Failed to fetch ipywidgets through the "jupyter.widget.control" comm channel'
 CLASSIC_KERNEL_IDLE_JS = """() => {
   const nb = window.Jupyter && window.Jupyter.notebook;
   const kernel = nb && nb.kernel;
@@ -409,11 +410,28 @@ def _script(page, lab_js, classic_js):
 
 def open_notebook(page, server, relative_path, timeout=60_000):
     """Open a notebook in a fresh workspace and wait until its kernel is idle."""
-    page.goto(server.notebook_url(relative_path))
     if server.frontend == "classic":
-        page.wait_for_selector("#notebook-container .cell", timeout=timeout)
-        page.wait_for_function(CLASSIC_KERNEL_IDLE_JS, timeout=timeout, polling=200)
+        # A fresh kernel has not imported ipywidgets, so classic's widget manager finds no control comm and
+        # falls back to listing the kernel's widget comms one by one. Running cells before that listing
+        # is answered lets it fetch the new widgets a second time, and their outputs stay blank
+        # (display: none) in about one run in three. Wait for that warning (a kernel that has imported
+        # ipywidgets answers on the control comm and gives none), then a second for the listing.
+        warnings = []
+        listen = lambda message: warnings.append(message.text) if CLASSIC_WIDGETS_SETTLED in message.text else None  # noqa: E731
+        page.on("console", listen)
+        try:
+            page.goto(server.notebook_url(relative_path))
+            page.wait_for_selector("#notebook-container .cell", timeout=timeout)
+            page.wait_for_function(CLASSIC_KERNEL_IDLE_JS, timeout=timeout, polling=200)
+            for _ in range(40):
+                if warnings:
+                    break
+                page.wait_for_timeout(250)
+            page.wait_for_timeout(1000)
+        finally:
+            page.remove_listener("console", listen)
         return
+    page.goto(server.notebook_url(relative_path))
     page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=timeout)
     page.wait_for_function(KERNEL_IDLE_JS, timeout=timeout, polling=200)
 
