@@ -6,14 +6,15 @@ operation's inputs, and after ``backward`` holds the gradient of the output
 with respect to itself.
 
 This module knows nothing of drawing or widgets, nor of any particular
-operation: an op (see :mod:`backpropnb.ops`) hands each node it makes a
-``backward`` object whose ``vjp(upstream, node, index)`` returns the gradient
-for ``node.parents[index]``, already in that input's shape, and whose
+operation: an op (see :mod:`backpropnb.ops`) gives each node it makes its
+name (``node.op``, a string such as ``"mul"``) and its ``primitive``: the
+object whose ``vjp(upstream, node, index)`` returns the gradient for
+``node.parents[index]``, already in that input's shape, and whose
 ``vjp_arrays(upstream, node)`` runs the same rules on plain numpy arrays (the
 first-order pass ``backward()`` uses: no Tensor per gradient, nothing
 recorded). Inside :func:`forward_trace` (``jvp``, ``hvp``) each new node also
-gets a tangent from the backward object's ``jvp(tangents, node, parents,
-params)``. The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
+gets a tangent from its primitive's ``jvp(tangents, node, parents, params)``.
+The operators (``+``, ``*``, ``@`` …) are attached to Tensor by
 :mod:`backpropnb.ops`.
 """
 
@@ -124,25 +125,25 @@ class Tensor:
         "parents",
         "params",
         "requires_grad",
-        "_backward",
+        "primitive",
         "_used",
         "_made_at",
         "_changed_at",
         "__weakref__",
     )
 
-    def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), backward=None, params=None):
+    def __init__(self, data, *, name=None, requires_grad=True, op=None, parents=(), primitive=None, params=None):
         # integer and boolean tensors exist only as constants (indices, labels): no gradient flows to them
         if type(data) is not np.ndarray or data.dtype.kind != "f":
             data = as_array(data, keep_integers=not requires_grad)
         self._data = stored(data)
         self._grad = None
         self.name = name
-        self.op = op
+        self.op = op  # the op's name ("mul"), None for a leaf
         self.parents = tuple(parents)
         self.params = params or {}  # the op's constant settings (exponent, axis, index...), for drawings
         self.requires_grad = bool(requires_grad)
-        self._backward = backward  # has .vjp(upstream, node, index) -> gradient for parents[index]
+        self.primitive = primitive  # the op's rules: .vjp(upstream, node, index) -> gradient for parents[index]
         self._used = False  # True once a backward pass went through this node without retain_graph
         self._made_at = _clock  # assignments to .data are counted: one after this means the node is stale
         self._changed_at = 0
@@ -324,25 +325,25 @@ def constant_like(value, like):
     return Tensor(array, requires_grad=False)
 
 
-def make_node(op, data, parents, backward, params=None):
+def make_node(op, data, parents, primitive, params=None):
     """Wrap an operation's output: a graph node if any input needs a gradient, else a constant.
 
-    ``backward.vjp(upstream, node, index)`` must return the gradient for
-    ``parents[index]`` in that parent's shape. Inside a forward-mode trace
-    (:func:`forward_trace`) the output also gets its tangent from
-    ``backward.jvp(tangents, node, parents, params)``.
+    ``op`` is the op's name; ``primitive.vjp(upstream, node, index)`` must
+    return the gradient for ``parents[index]`` in that parent's shape. Inside
+    a forward-mode trace (:func:`forward_trace`) the output also gets its
+    tangent from ``primitive.jvp(tangents, node, parents, params)``.
     """
     data = stored(data) if type(data) is not float else data
     if _jvp_trace is not None:  # forward mode (jvp, hvp): the output's tangent rides along with its value
-        return _node_with_tangent(op, data, parents, backward, params)
+        return _node_with_tangent(op, data, parents, primitive, params)
     if _grad_enabled:
         for p in parents:
             if p.requires_grad:
-                return _node(data, op, tuple(parents), backward, params or {}, True)
+                return _node(data, op, tuple(parents), primitive, params or {}, True)
     return _node(data, None, (), None, {}, False)
 
 
-def _node(data, op, parents, backward, params, requires_grad):
+def _node(data, op, parents, primitive, params, requires_grad):
     """A Tensor of numbers already stored (see :func:`stored`), made without :meth:`Tensor.__init__`'s checks."""
     node = _new_tensor(Tensor)
     node._data = data
@@ -352,7 +353,7 @@ def _node(data, op, parents, backward, params, requires_grad):
     node.parents = parents
     node.params = params
     node.requires_grad = requires_grad
-    node._backward = backward
+    node.primitive = primitive
     node._used = False
     node._made_at = _clock
     node._changed_at = 0
@@ -383,7 +384,7 @@ def in_forward_mode():
     return _jvp_trace is not None
 
 
-def scalar_node(op, data, inputs, backward):
+def scalar_node(op, data, inputs, primitive):
     """The output of ``op`` on float64 scalars: :func:`make_node` for a Python float, without its checks.
 
     The scalar fast path: ``inputs`` are Tensors holding Python floats and no
@@ -396,7 +397,7 @@ def scalar_node(op, data, inputs, backward):
     if _grad_enabled:
         for a in inputs:
             if a.requires_grad:
-                return _node(data, op, inputs, backward, {}, True)
+                return _node(data, op, inputs, primitive, {}, True)
     return _node(data, None, (), None, {}, False)
 
 
@@ -490,21 +491,21 @@ def carry_tangents(source, target):
         trace = trace.outer
 
 
-def _node_with_tangent(op, data, parents, backward, params):
+def _node_with_tangent(op, data, parents, primitive, params):
     """:func:`make_node` inside a forward-mode trace: the node, and its tangent in every active trace."""
     if _grad_enabled and any(p.requires_grad for p in parents):
-        node = _node(data, op, tuple(parents), backward, params or {}, True)
+        node = _node(data, op, tuple(parents), primitive, params or {}, True)
     else:
         node = _node(data, None, (), None, {}, False)
-    _push_tangent(_jvp_trace, node, parents, backward, params)
+    _push_tangent(_jvp_trace, node, parents, primitive, params)
     return node
 
 
-def _push_tangent(trace, node, parents, backward, params):
+def _push_tangent(trace, node, parents, primitive, params):
     """Give ``node`` its tangent in ``trace`` (and in every outer trace, first)."""
     global _jvp_trace
     if trace.outer is not None:  # the outer trace must know node's tangent before an inner rule uses node
-        _push_tangent(trace.outer, node, parents, backward, params)
+        _push_tangent(trace.outer, node, parents, primitive, params)
     tangents = [trace.tangent(p) for p in parents]
     if all(t is None for t in tangents):
         return  # every input is a constant here: so is the output
@@ -512,7 +513,7 @@ def _push_tangent(trace, node, parents, backward, params):
     active, _jvp_trace = _jvp_trace, trace.outer
     try:
         with grad_mode(trace.record and _grad_enabled):
-            tangent = backward.jvp(tangents, node, parents, params or {})
+            tangent = primitive.jvp(tangents, node, parents, params or {})
     finally:
         _jvp_trace = active
     trace.attach(node, tangent)
@@ -615,7 +616,7 @@ def backprop_arrays(output, seed, *, order=None):
     """First-order :func:`backprop` on plain arrays: return {node: gradient}.
 
     Each op's own rules run on the numbers themselves (see ``vjp_arrays`` of
-    the op's backward): numpy arrays, or Python floats for float64 scalars. No
+    the node's primitive): numpy arrays, or Python floats for float64 scalars. No
     Tensor is made per gradient and nothing is recorded; this is what
     ``backward()`` runs. It gives the numbers :func:`backprop` gives, warnings
     included: a step whose arithmetic divides by zero, over- or underflows
@@ -642,7 +643,7 @@ def backprop_arrays(output, seed, *, order=None):
                     _check_unchanged(node)
                 upstream = grads[node]
                 try:
-                    downstream = node._backward.vjp_arrays(upstream, node)
+                    downstream = node.primitive.vjp_arrays(upstream, node)
                 except ArithmeticError:  # ZeroDivisionError and OverflowError from floats, FloatingPointError
                     downstream = _step_on_tensors(node, upstream, errors)
                 for parent, gradient in zip(parents, downstream):
@@ -682,7 +683,7 @@ def chain_rule_step(node, upstream, *, check=True):
     if check:
         _check_unchanged(node)
     return tuple(
-        node._backward.vjp(upstream, node, i) if parent.requires_grad else None for i, parent in enumerate(node.parents)
+        node.primitive.vjp(upstream, node, i) if parent.requires_grad else None for i, parent in enumerate(node.parents)
     )
 
 

@@ -69,7 +69,7 @@ class Function:
         tensors = lift(*inputs)
         ctx = Context()
         output = as_array(cls.forward(ctx, *(t.data for t in tensors)))
-        return make_node(cls.__name__, output, tensors, _GateBackward(cls, ctx))
+        return make_node(cls.__name__, output, tensors, _GatePrimitive(cls, ctx))
 
     @classmethod
     def _checked_backward(cls, ctx, upstream, tensors):
@@ -87,8 +87,8 @@ class Function:
         )
 
 
-class _GateBackward:
-    """The backward of one call of a custom gate: runs ``backward`` once per upstream, for all inputs."""
+class _GatePrimitive:
+    """The primitive of one call of a custom gate (its node's ``primitive``): runs ``backward`` once per upstream."""
 
     __slots__ = ("gate", "ctx", "upstream", "grads")
 

@@ -351,7 +351,7 @@ def primitive(
             f"differentiate), or register an elementwise op with elementwise(..., domain=...)"
         )
     internal = not (export or method or operators)
-    op = REGISTRY[name] = Primitive(name, forward, rules, symbol, doc, jvps=jvps, internal=internal, **shown)
+    entry = REGISTRY[name] = Primitive(name, forward, rules, symbol, doc, jvps=jvps, internal=internal, **shown)
     prepare = prepare or _lift_all
 
     def function(*args, **kwargs):
@@ -359,22 +359,22 @@ def primitive(
         if type(prepared) is not tuple:  # the answer already (a reshape to the same shape)
             return prepared
         inputs, params = prepared
-        return op(*inputs, **params)
+        return entry(*inputs, **params)
 
-    if op.scalar is not None:  # a float64 scalar op: tried on Python floats first
+    if entry.scalar is not None:  # a float64 scalar op: tried on Python floats first
         general = function
 
         def function(*args, **kwargs):
             # not inside a rule on plain arrays, nor in forward mode (the general path pushes the tangent)
             if not kwargs and not on_plain_arrays() and not in_forward_mode():
-                node = op.on_floats(args)
+                node = entry.on_floats(args)
                 if node is not None:
                     return node
             return general(*args, **kwargs)
 
     function.__name__ = function.__qualname__ = export or name
     function.__doc__ = doc
-    function.primitive = op
+    function.primitive = entry  # the Primitive, as every node it makes holds it (node.primitive)
     PUBLIC[name] = function
     if export:
         _EXPORTS.append(export)
@@ -1718,10 +1718,10 @@ def _numpy_norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
     return norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
-def _numpy_spread(op):
+def _numpy_spread(spread):  # var or std
     def function(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **rest):
-        _only_defaults(op.__name__, rest)
-        return op(a, axis=axis, ddof=ddof, keepdims=keepdims, dtype=dtype, out=out)
+        _only_defaults(spread.__name__, rest)
+        return spread(a, axis=axis, ddof=ddof, keepdims=keepdims, dtype=dtype, out=out)
 
     return function
 

@@ -43,7 +43,7 @@ def local_gradients(node):
     """Each parent's local partial derivative of a 0-d node: its rule run with an upstream of 1."""
     one = Tensor(np.ones((), dtype=node.dtype), requires_grad=False)
     with no_grad():
-        return tuple(np.array(node._backward.vjp(one, node, i).data) for i in range(len(node.parents)))
+        return tuple(np.array(node.primitive.vjp(one, node, i).data) for i in range(len(node.parents)))
 
 
 def _step(node, upstream, downstream, with_local=True):

@@ -47,12 +47,12 @@ FUNCTIONS = {
         reference,
         derivative(reference, 1),
         derivative(reference, 2),
-        op.domain.accurate["float64"],
-        op.domain.accurate["float32"],
+        primitive.domain.accurate["float64"],
+        primitive.domain.accurate["float32"],
     )
-    for name, op in REGISTRY.items()
-    if op.domain is not None and op.domain.accurate and op.reference is not None
-    for reference in [lambda x, op=op: op.reference(mpmath, x)]
+    for name, primitive in REGISTRY.items()
+    if primitive.domain is not None and primitive.domain.accurate and primitive.reference is not None
+    for reference in [lambda x, primitive=primitive: primitive.reference(mpmath, x)]
 }
 
 
@@ -86,10 +86,10 @@ def test_value_and_two_derivatives_within_a_few_ulps(name, dtype, data):
     f, d1, d2, *_ = FUNCTIONS[name]
     x = dtype(data.draw(values(dtype)(name), label="x"))
     exact_x = mpmath.mpf(float(x))
-    op = PUBLIC[name]
-    value = op(bp.tensor(np.array(x, dtype=dtype))).data
-    first = bp.grad(lambda t: op(t))(np.array(x, dtype=dtype))
-    second = bp.grad(bp.grad(lambda t: op(t)))(np.array(x, dtype=dtype))
+    function = PUBLIC[name]
+    value = function(bp.tensor(np.array(x, dtype=dtype))).data
+    first = bp.grad(lambda t: function(t))(np.array(x, dtype=dtype))
+    second = bp.grad(bp.grad(lambda t: function(t)))(np.array(x, dtype=dtype))
     assert value.dtype == first.dtype == second.dtype == dtype
     for what, computed, exact, scale in (
         ("value", value, f(exact_x), 0.0),

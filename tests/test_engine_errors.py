@@ -227,9 +227,9 @@ def test_forward_mode_through_a_custom_gate_names_the_gate_and_the_fix():
 def test_an_op_without_a_jvp_rule_is_refused_by_name():
     from backpropnb.ops import Primitive
 
-    op = Primitive("no_jvp", np.negative, (lambda g, out, a: -g,), "n", "doc")
+    primitive = Primitive("no_jvp", np.negative, (lambda g, out, a: -g,), "n", "doc")
     with raises(ValueError, "no_jvp", "no JVP rule", "primitive(..., jvp=...)"):
-        bp.jvp(lambda x: op(x), (np.ones(2),), (np.ones(2),))
+        bp.jvp(lambda x: primitive(x), (np.ones(2),), (np.ones(2),))
 
 
 def test_custom_gate_returning_the_wrong_number_of_gradients():

@@ -117,14 +117,18 @@ def test_scalar_ops_give_numpys_numbers_bit_for_bit():
     specials = [0.0, -0.0, 1e-300, -1e300, 7.0, np.inf, np.nan]  # ties, signed zeros, extremes
     pairs = [*zip(values, reversed(values)), *((a, b) for a in specials for b in specials)]
     # every op with a forward on Python floats (the registry's ``scalar``), through its public function
-    ops = {name: on_one_or_two(PUBLIC[name], len(op.rules)) for name, op in REGISTRY.items() if op.scalar is not None}
-    assert {"add", "mul", "neg", "tanh", "sigmoid", "relu", "max"} <= ops.keys()
+    functions = {
+        name: on_one_or_two(PUBLIC[name], len(primitive.rules))
+        for name, primitive in REGISTRY.items()
+        if primitive.scalar is not None
+    }
+    assert {"add", "mul", "neg", "tanh", "sigmoid", "relu", "max"} <= functions.keys()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        for name, op in ops.items():
+        for name, function in functions.items():
             for a, b in pairs:
-                fast = op(bp.tensor(float(a)), bp.tensor(float(b))).data
-                arrays = op(bp.tensor([a]), bp.tensor([b])).data[0]  # the same op on 1-element arrays
+                fast = function(bp.tensor(float(a)), bp.tensor(float(b))).data
+                arrays = function(bp.tensor([a]), bp.tensor([b])).data[0]  # the same op on 1-element arrays
                 np.testing.assert_array_equal(fast, arrays, err_msg=f"{name}({a}, {b})")
                 assert np.signbit(fast) == np.signbit(arrays) or np.isnan(fast), f"{name}({a}, {b}) sign"
 

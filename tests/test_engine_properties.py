@@ -386,21 +386,21 @@ def inside(domain):
     return values
 
 
-def examples(name, op):
+def examples(name, primitive):
     """The op's own example calls (``primitive(..., examples=...)``), run through the Primitive itself."""
 
     def case(example):
-        f = lambda *xs: op(*xs, **example.params)
+        f = lambda *xs: primitive(*xs, **example.params)
         return Case(name, f, list(example.inputs), f"example {example.params}")
 
-    return st.sampled_from(op.examples).map(case)
+    return st.sampled_from(primitive.examples).map(case)
 
 
-def from_registry(name, op):
+def from_registry(name, primitive):
     """Every op's cases come from its registry entry: its examples, else inputs drawn from its domain."""
-    if op.examples:
-        return examples(name, op)
-    return unary(name, ops.PUBLIC[name], inside(op.domain))
+    if primitive.examples:
+        return examples(name, primitive)
+    return unary(name, ops.PUBLIC[name], inside(primitive.domain))
 
 
 # more shapes, axes and call styles than an op's examples, for the ops whose arguments have structure
@@ -433,20 +433,22 @@ MORE = {
     "stack": stack_cases(),
 }
 CASES = {
-    name: st.one_of(from_registry(name, op), MORE[name]) if name in MORE else from_registry(name, op)
-    for name, op in REGISTRY.items()
+    name: st.one_of(from_registry(name, primitive), MORE[name]) if name in MORE else from_registry(name, primitive)
+    for name, primitive in REGISTRY.items()
 }
 # Not public: the engine's own bookkeeping (broadcasting, indexing), left out of the random graphs.
-INTERNAL = {name for name, op in REGISTRY.items() if op.internal}
+INTERNAL = {name for name, primitive in REGISTRY.items() if primitive.internal}
 
 
 def test_every_registered_op_has_a_symbol_a_doc_and_a_property_test():
     assert set(REGISTRY) == set(CASES) and set(MORE) <= set(REGISTRY)
-    for name, op in REGISTRY.items():
-        assert len(op.jvps) == len(op.rules), f"{name} needs one JVP rule per VJP rule (primitive(..., jvp=...))"
-        assert op.symbol.strip(), f"{name} has no symbol to draw"
-        assert ">>>" in op.doc and op.doc.split("\n")[0].strip(), f"{name} has no doc with an example"
-        assert op.write([f"a{i}" for i in range(3)], {"exponent": 2}).strip(), name
+    for name, primitive in REGISTRY.items():
+        assert len(primitive.jvps) == len(primitive.rules), (
+            f"{name} needs one JVP rule per VJP rule (primitive(..., jvp=...))"
+        )
+        assert primitive.symbol.strip(), f"{name} has no symbol to draw"
+        assert ">>>" in primitive.doc and primitive.doc.split("\n")[0].strip(), f"{name} has no doc with an example"
+        assert primitive.write([f"a{i}" for i in range(3)], {"exponent": 2}).strip(), name
 
 
 # --- the scalar loss on top of an op ------------------------------------------------------------
@@ -606,7 +608,7 @@ def full(t, base):
     return t + np.zeros(base)
 
 
-GRAPH_OPS = [name for name, op in REGISTRY.items() if not op.internal]
+GRAPH_OPS = [name for name, primitive in REGISTRY.items() if not primitive.internal]
 
 
 def into_domain(domain, a):
@@ -623,10 +625,10 @@ def into_domain(domain, a):
     return (lambda t: move(t) + c) if c else move
 
 
-def example_step(op, example, i):
+def example_step(primitive, example, i):
     """The op on its example inputs, all moved together by a bounded amount of node i: summed to a scalar."""
     inputs = [np.asarray(x, dtype=np.float64) for x in example.inputs]
-    return lambda ns, sq: bp.sum(op(*(bp.tanh(bp.mean(ns[i])) * 0.1 + x for x in inputs), **example.params))
+    return lambda ns, sq: bp.sum(primitive(*(bp.tanh(bp.mean(ns[i])) * 0.1 + x for x in inputs), **example.params))
 
 
 def make_step(name, draw, program, nodes):
@@ -635,12 +637,12 @@ def make_step(name, draw, program, nodes):
     pick = lambda: draw(st.integers(0, len(nodes) - 1))
     i, j = pick(), pick()
     a, b = nodes[i], nodes[j]
-    op = REGISTRY[name]
-    if not op.examples:  # an elementwise op: its own domain says where its input must be
-        move, function = into_domain(op.domain, a), ops.PUBLIC[name]
+    primitive = REGISTRY[name]
+    if not primitive.examples:  # an elementwise op: its own domain says where its input must be
+        move, function = into_domain(primitive.domain, a), ops.PUBLIC[name]
         return lambda ns, sq: function(move(ns[i]))
     if draw(st.integers(0, 3)) == 0:  # any op with examples: one of them, moved by the graph
-        return example_step(op, draw(st.sampled_from(op.examples)), i)
+        return example_step(primitive, draw(st.sampled_from(primitive.examples)), i)
     if name == "clip":
         c = shift_away_from(a - 0.6) + shift_away_from(a + 0.6)  # away from both bounds
         return lambda ns, sq: (ns[i] + c).clip(-0.6, 0.6)
@@ -694,7 +696,7 @@ def make_step(name, draw, program, nodes):
     if name == "stack":
         mix = np.array([0.7, -0.4])
         return lambda ns, sq: bp.stack([full(ns[i], (m, n)), full(ns[j], (m, n))], axis=-1) @ mix
-    return example_step(op, draw(st.sampled_from(op.examples)), i)  # a new op: its examples, no edit here
+    return example_step(primitive, draw(st.sampled_from(primitive.examples)), i)  # a new op: its examples, no edit here
 
 
 @st.composite

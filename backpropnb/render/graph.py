@@ -455,7 +455,7 @@ def drawn_as_edge(node):
     >>> x = tensor(1.0); drawn_as_edge(Branch.apply(x)), drawn_as_edge(x * 2)
     (True, False)
     """
-    gate = getattr(node._backward, "gate", None)
+    gate = getattr(node.primitive, "gate", None)
     return len(node.parents) == 1 and bool(getattr(gate, "drawn_as_edge", False))
 
 

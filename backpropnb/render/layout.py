@@ -266,10 +266,10 @@ def _pattern(gates, period, symbol, plain=lambda gate: gate.op):
 
     >>> class G:
     ...     def __init__(self, op): self.op = op
-    >>> op = lambda gate: gate.op
-    >>> _pattern([G(op) for op in ["tanh", "add", "mul"] * 4], 3, op), _pattern([G("mul")] * 5, 1, op)
+    >>> name = lambda gate: gate.op
+    >>> _pattern([G(op) for op in ["tanh", "add", "mul"] * 4], 3, name), _pattern([G("mul")] * 5, 1, name)
     ('4 × [mul, add, tanh]', '5 × [mul]')
-    >>> _pattern([G("mul"), G("exp"), G("mul")], 1, op)
+    >>> _pattern([G("mul"), G("exp"), G("mul")], 1, name)
     '[mul, exp, mul]'
     """
     forward = gates[::-1]  # in the order the forward pass applied them

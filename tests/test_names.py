@@ -1,0 +1,33 @@
+"""One name per idea (issue 18): the names the engine, ops, trace and formatting share mean one thing each.
+
+``op`` is an op's name (a string), ``primitive`` the object that holds its rules; the older
+names a notebook may use stay as aliases of the one implementation.
+"""
+
+import backpropnb as bp
+from backpropnb.ops import PUBLIC, REGISTRY
+
+
+def test_a_node_holds_its_op_name_and_its_primitive():
+    x = bp.tensor(3.0, name="x")
+    y = x * x + x
+    assert (y.op, y.parents[0].op) == ("add", "mul")
+    assert y.primitive is REGISTRY["add"] is PUBLIC["add"].primitive
+    assert y.parents[0].primitive is REGISTRY["mul"]
+    assert x.op is None and x.primitive is None
+    assert float(y.primitive.vjp(bp.tensor(1.0, requires_grad=False), y, 0).data) == 1.0
+
+
+def test_a_custom_gate_node_holds_its_gate_as_its_primitive():
+    class Double(bp.Function):
+        @staticmethod
+        def forward(ctx, a):
+            return 2 * a
+
+        @staticmethod
+        def backward(ctx, upstream):
+            return 2 * upstream
+
+    y = Double.apply(bp.tensor(1.5))
+    assert y.op == "Double" and y.primitive.gate is Double
+    assert float(y.primitive.vjp_arrays(1.0, y)[0]) == 2.0
