@@ -612,7 +612,7 @@ def backprop(output, grad=None, *, create_graph=False, on_step=None, order=None)
     return grads
 
 
-def backprop_arrays(output, seed, *, order=None):
+def backprop_arrays(output, grad, *, order=None):
     """First-order :func:`backprop` on plain arrays: return {node: gradient}.
 
     Each op's own rules run on the numbers themselves (see ``vjp_arrays`` of
@@ -621,13 +621,16 @@ def backprop_arrays(output, seed, *, order=None):
     ``backward()`` runs. It gives the numbers :func:`backprop` gives, warnings
     included: a step whose arithmetic divides by zero, over- or underflows
     into inf or nan is redone on Tensors, where each op names itself.
+    ``grad`` is the gradient the pass starts from, as in :func:`backprop`, but
+    already checked by :func:`seed_for` and given as plain numbers (a Python
+    float for a float64 scalar).
 
     >>> x = tensor(3.0); grads = backprop_arrays(x * x, 1.0)
     >>> float(grads[x])
     6.0
     """
     global _plain_arrays
-    grads = {output: seed}
+    grads = {output: grad}
     previous, errors = _plain_arrays, np.geterr()
     try:
         with (
