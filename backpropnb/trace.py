@@ -1,13 +1,16 @@
 """The backward pass as plain data: one step per node, with its three gradients.
 
-Two ways to get the steps of a graph's backward pass:
+Two ways to get the steps of a graph's backward pass, which differ in what
+they do to the graph, not in the steps (both make each one with
+:func:`record_step`, from the same chain-rule step of the engine):
 
-- :func:`trace_backward` *runs* the backward pass (like ``y.backward()``: it
-  writes ``.grad`` and, like it, refuses a second pass through the same graph)
-  and returns its steps;
+- :func:`trace_backward` *runs* the backward pass (it is ``y.backward()``,
+  which writes ``.grad`` and refuses a second pass through the same graph,
+  with each step recorded as it goes) and returns its steps;
 - :func:`replay` writes nothing: it replays the pass step by step, as far as
   asked, and can show it frozen at any step (``replay(y).at(k)``). Drawings and
   explorers use it, so showing a graph never changes a gradient.
+  :func:`backward_steps` is short for ``replay(y, grad).steps``.
 
 Renderers and widgets draw these steps; nothing here knows how.
 """
@@ -46,9 +49,19 @@ def local_gradients(node):
         return tuple(np.array(node.primitive.vjp(one, node, i).data) for i in range(len(node.parents)))
 
 
-def _step(node, upstream, downstream, with_local=True):
-    """A BackwardStep of plain arrays from the engine's Tensors."""
-    local = local_gradients(node) if with_local and node.ndim == 0 else None
+def record_step(node, upstream, downstream):
+    """The :class:`BackwardStep` of one chain-rule step, in plain arrays: the one place a step is made.
+
+    ``upstream`` and ``downstream`` are the engine's Tensors (a constant
+    parent's downstream is None), as :func:`backpropnb.engine.backprop` hands
+    them to its ``on_step``.
+
+    >>> from backpropnb import tensor
+    >>> x = tensor(3.0); y = x * 2.0
+    >>> record_step(y, tensor(1.0), (tensor(2.0), None))
+    BackwardStep(mul: upstream=1.0, local=(array(2.), array(3.)), downstream=(array(2.), None))
+    """
+    local = local_gradients(node) if node.ndim == 0 else None
     sent = tuple(None if d is None else np.array(d.data) for d in downstream)
     return BackwardStep(node, np.array(upstream.data), sent, local)
 
@@ -69,7 +82,7 @@ def trace_backward(y, grad=None, *, retain_graph=None):
     [('mul', 1.0), ('add', -4.0)]
     """
     steps = []
-    backward_pass(y, grad, retain_graph=retain_graph, on_step=lambda *args: steps.append(_step(*args)))
+    backward_pass(y, grad, retain_graph=retain_graph, on_step=lambda *args: steps.append(record_step(*args)))
     return steps
 
 
@@ -201,7 +214,7 @@ class Replay:
                 if gradient is not None:
                     entries = self._received.setdefault(id(parent), [])
                     entries.append((i, gradient if not entries else entries[-1][1] + gradient))
-        self._steps.append(_step(node, upstream, downstream))
+        self._steps.append(record_step(node, upstream, downstream))
 
 
 @dataclass(frozen=True)

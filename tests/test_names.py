@@ -31,3 +31,18 @@ def test_a_custom_gate_node_holds_its_gate_as_its_primitive():
     y = Double.apply(bp.tensor(1.5))
     assert y.op == "Double" and y.primitive.gate is Double
     assert float(y.primitive.vjp_arrays(1.0, y)[0]) == 2.0
+
+
+def test_the_three_step_lists_are_the_same_steps():
+    def graph():
+        x, y, z = bp.tensor(-2.0, name="x"), bp.tensor(5.0, name="y"), bp.tensor(-4.0, name="z")
+        return (x + y) * z
+
+    def numbers(steps):
+        return [(s.node.op, float(s.upstream), [float(d) for d in s.downstream]) for s in steps]
+
+    f = graph()
+    replayed, listed = bp.replay(f).steps, bp.backward_steps(f)
+    assert numbers(replayed) == numbers(listed) == [("mul", 1.0, [-4.0, 3.0]), ("add", -4.0, [-4.0, -4.0])]
+    assert [s.node for s in listed] == [s.node for s in replayed]
+    assert numbers(bp.trace_backward(graph())) == numbers(listed)
