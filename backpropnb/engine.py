@@ -253,12 +253,22 @@ class Tensor:
 _FLOAT64 = np.dtype(np.float64)
 _clock = 0  # counts assignments to any Tensor's .data (see Tensor._made_at)
 
+# The seam's one attribute: a Tensor's numbers as the engine keeps them (see stored()), a Python
+# float for a float64 scalar, else the array. The ops read them here, as fast as the engine reads
+# its own slot (this is that slot, under a public name) and without making an array of a scalar.
+# Only read it: assigning .data is what counts a change (see Tensor._made_at).
+Tensor.stored_data = Tensor.__dict__["_data"]
+
 
 def stored(array):
     """How a Tensor keeps its numbers: a float64 scalar as a Python float, anything else as the array.
 
+    ``t.stored_data`` reads them back as kept.
+
     >>> stored(np.array(2.0)), stored(np.float64(2.0)), stored(np.array(2.0, np.float32))
     (2.0, 2.0, array(2., dtype=float32))
+    >>> tensor(2.0).stored_data, tensor([1.0, 2.0]).stored_data
+    (2.0, array([1., 2.]))
     """
     if type(array) is float:
         return array
@@ -622,8 +632,7 @@ def backprop_arrays(output, grad, *, order=None):
     included: a step whose arithmetic divides by zero, over- or underflows
     into inf or nan is redone on Tensors, where each op names itself.
     ``grad`` is the gradient the pass starts from, as in :func:`backprop`, but
-    already checked by :func:`seed_for` and given as plain numbers (a Python
-    float for a float64 scalar).
+    already checked and as plain numbers: ``seed_for(output, grad).stored_data``.
 
     >>> x = tensor(3.0); grads = backprop_arrays(x * x, 1.0)
     >>> float(grads[x])

@@ -79,7 +79,7 @@ def _vjp(f, args, nums):
         elif differentiable:
             grads = {node: g for node, g in backprop(y, seed, create_graph=True).values()}
         else:  # numbers out: the first-order pass on plain arrays
-            grads = backprop_arrays(y, seed._data)
+            grads = backprop_arrays(y, seed.stored_data)
         out = []
         for x in variables:
             if x not in grads:

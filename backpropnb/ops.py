@@ -134,7 +134,7 @@ class Primitive:
         """Run the forward on Tensors and make the output node (on plain arrays inside a rule, just the forward)."""
         if on_plain_arrays():  # a rule running in a first-order backward: arrays in, array out
             return self.forward(*inputs, **params)
-        arrays = [x._data for x in inputs]
+        arrays = [x.stored_data for x in inputs]
         if float in map(type, arrays):
             if self.scalar is not None and _all_floats(arrays):
                 try:
@@ -191,7 +191,7 @@ class Primitive:
         for a in args:
             kind = type(a)
             if kind is Tensor:
-                value = a._data
+                value = a.stored_data
                 if type(value) is not float:
                     return None
             elif kind is float or kind is int:
@@ -223,15 +223,15 @@ class Primitive:
         """
         inputs = out.parents
         if self.scalar is not None and type(g) is float:  # float64 scalars all through: rules on Python floats
-            arrays = [x._data for x in inputs]
+            arrays = [x.stored_data for x in inputs]
             if _all_floats(arrays):
-                value = out._data
+                value = out.stored_data
                 return [
                     _finite_float(self.name, rule(g, value, *arrays)) if x.requires_grad else None
                     for rule, x in zip(self.rules, inputs)
                 ]
-        arrays = [x._data for x in inputs]
-        value = out._data
+        arrays = [x.stored_data for x in inputs]
+        value = out.stored_data
         if self.scalar is None or not _all_floats(arrays):  # the rules may ask for .shape or .ndim: give them arrays
             arrays = [np.array(a) if type(a) is float else a for a in arrays]
             if type(value) is float:
@@ -447,7 +447,7 @@ def lift(*values):
     [dtype('float32'), dtype('float32')]
     """
     for v in values:  # the common case, kept fast: float Tensors need nothing
-        if type(v) is not Tensor or (type(v._data) is not float and v._data.dtype.kind != "f"):
+        if type(v) is not Tensor or (type(v.stored_data) is not float and v.stored_data.dtype.kind != "f"):
             break
     else:
         return values
@@ -537,7 +537,7 @@ def _mask(condition):
 
 def _array(x):
     """The numbers of ``x``: a Tensor's array, or ``x`` itself (a rule may run on Tensors or on arrays)."""
-    return x._data if isinstance(x, Tensor) else x
+    return x.stored_data if isinstance(x, Tensor) else x
 
 
 def _unbroadcast_array(name, gradient, shape):

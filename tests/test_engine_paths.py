@@ -28,7 +28,7 @@ def both_paths(f, arrays, dtype):
     loss = loss_of(lambda *xs: f(*xs), shape)(*inputs)
     order = topological_order(loss)
     on_tensors = backprop(loss, order=order)
-    on_arrays = backprop_arrays(loss, seed_for(loss, None)._data, order=order)
+    on_arrays = backprop_arrays(loss, seed_for(loss, None).stored_data, order=order)
     return on_tensors, on_arrays
 
 

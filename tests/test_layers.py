@@ -124,10 +124,19 @@ def test_no_import_cycle():
             visit(name, [])
 
 
+def tensor_private_slots():
+    """A Tensor's private attributes (``_data``, ``_grad`` …): the engine's alone; ops read ``stored_data``."""
+    from backpropnb.engine import Tensor
+
+    return {name for name in Tensor.__slots__ if name.startswith("_") and not name.startswith("__")}
+
+
 def engine_privates_used_by(path):
-    """The engine's private names (``engine._x``, ``from .engine import _x``) the module at ``path`` reads."""
-    used = set()
+    """The engine's private names (``engine._x``, ``from .engine import _x``, ``t._data``) the module reads."""
+    used, slots = set(), tensor_private_slots()
     for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Attribute) and node.attr in slots:
+            used.add(f"Tensor.{node.attr}")
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "engine":
             used |= {node.attr} if node.attr.startswith("_") else set()
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[-1] == "engine":
@@ -145,3 +154,9 @@ def test_the_seam_check_sees_a_private_read(tmp_path):
     source = tmp_path / "probe.py"
     source.write_text("from . import engine\nfrom .engine import _stored\nengine._plain_arrays\n")
     assert engine_privates_used_by(source) == {"_stored", "_plain_arrays"}
+
+
+def test_the_seam_check_sees_a_read_of_a_tensors_private_slot(tmp_path):
+    source = tmp_path / "probe.py"
+    source.write_text("def numbers(x):\n    return x._data, x._grad, x.stored_data\n")
+    assert engine_privates_used_by(source) == {"Tensor._data", "Tensor._grad"}

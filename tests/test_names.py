@@ -46,3 +46,11 @@ def test_the_three_step_lists_are_the_same_steps():
     assert numbers(replayed) == numbers(listed) == [("mul", 1.0, [-4.0, 3.0]), ("add", -4.0, [-4.0, -4.0])]
     assert [s.node for s in listed] == [s.node for s in replayed]
     assert numbers(bp.trace_backward(graph())) == numbers(listed)
+
+
+def test_the_ops_read_a_tensors_numbers_as_the_engine_keeps_them():
+    scalar, vector = bp.tensor(2.0), bp.tensor([1.0, 2.0])
+    assert type(scalar.stored_data) is float and scalar.stored_data == 2.0
+    assert vector.stored_data is vector.data
+    scalar.data = 5.0  # assigned through .data (which counts the change), read back as kept
+    assert scalar.stored_data == 5.0 and type(scalar.stored_data) is float
