@@ -54,3 +54,12 @@ def test_the_ops_read_a_tensors_numbers_as_the_engine_keeps_them():
     assert vector.stored_data is vector.data
     scalar.data = 5.0  # assigned through .data (which counts the change), read back as kept
     assert scalar.stored_data == 5.0 and type(scalar.stored_data) is float
+
+
+def test_numbers_have_one_formatter_and_the_older_names_are_it():
+    from backpropnb import formatting, render
+    from backpropnb.render import text
+    from backpropnb.widgets import base
+
+    assert base.fmt is render.format_number is text.format_number is formatting.format_number
+    assert formatting.format_number(-0.0) == "0" and formatting.format_number(0.19661193) == "0.1966"

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import backpropnb as bp
+from backpropnb.formatting import format_number
 from backpropnb.render.plots import plot_contour_hvp
-from backpropnb.widgets.base import fmt
 from backpropnb.widgets.hvp import (
     FUNCTIONS,
     HVPExplorer,
@@ -119,7 +119,7 @@ def test_every_control_at_its_extremes_and_every_function():
             assert explorer.last_error is None, (control, bound, explorer.last_error)
             point = (explorer.controls["x"].value, explorer.controls["y"].value)
             gradient = hvp_report("rosenbrock", point, (0, 0))["gradient"]
-            assert f"gradient ∇f = ({fmt(gradient[0])}, {fmt(gradient[1])})" in explorer.snapshot()
+            assert f"gradient ∇f = ({format_number(gradient[0])}, {format_number(gradient[1])})" in explorer.snapshot()
     assert "at (x, y) = (2.5, 2.5), direction v = (2, 2)" in explorer.snapshot()  # the sliders span the plot
     seen = set()
     for name in FUNCTIONS:
