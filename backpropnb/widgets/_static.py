@@ -20,8 +20,6 @@ import re
 
 import ipywidgets as widgets
 
-from backpropnb.formatting import format_number
-
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IPYWIDGETS_7 = int(widgets.__version__.split(".")[0]) < 8
 NOTE = "A picture of this explorer as it was saved. Run the notebook to move its controls."
@@ -114,7 +112,7 @@ def _image(widget):
 def _control(widget):
     value = widget.value
     if isinstance(widget, (widgets.FloatSlider, widgets.FloatText)) and isinstance(value, float):
-        value = format_number(value)
+        value = f"{value:.4g}"
     elif isinstance(widget, widgets.Dropdown):
         value = widget.label if widget.label is not None else value
     label = widget.description or type(widget).__name__
