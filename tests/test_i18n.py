@@ -32,12 +32,13 @@ def test_keys_are_dotted_module_what():
 
 
 # Latin words a Korean text may keep: the gradients' names kept in English after the Korean (as the seeds
-# do), op and function names, maths (grad, exp, max, min), units and dtypes, and the names of parameters.
+# do), op and function names, maths (grad, exp, max, min), units and dtypes, parameter names and code.
 ALLOWED = frozenset(
     "upstream local downstream gradient up down "
     "add mul max min copy sigmoid relu softmax matmul tanh exp log sum mean pow div sub neg "
     "grad dx dy dz df dq dL dtype float32 float64 max_nodes "
-    "ms µs min B KB MB GB TB x_j y_i J_ij".split()
+    "ms µs min B KB MB GB TB x_j y_i J_ij "
+    "numpy Tensor bp backward create_graph True False None return".split()  # code a learner types
 )
 
 
