@@ -59,6 +59,7 @@ import sys
 import numpy as np
 
 from ..formatting import format_values
+from ..i18n import get_language, text
 
 __all__ = [
     "CheckFailed",
@@ -97,7 +98,14 @@ def checker(title):
 
     def decorate(body):
         summary = (body.__doc__ or "").strip().splitlines()[0:1]
-        expected = f"Expected: {summary[0].removeprefix('Check ')}" if summary else ""
+
+        def expected():
+            if not summary:
+                return ""
+            what = summary[0].removeprefix("Check ")
+            if get_language() != "en" and "``:" in what:  # the English explanation after the signature stays out
+                what = what.split("``:")[0] + "``"
+            return text("checkers.expected", what=what)
 
         @functools.wraps(body)
         def run(*args, quiet=False, **kwargs):
@@ -108,15 +116,16 @@ def checker(title):
             try:
                 body(*args, **kwargs)
             except (_NotImplementedYet, NotImplementedError):
-                say(f"{title}: not implemented yet (fill in the cell above, run it, then run this cell again).")
+                say(text("checkers.not_implemented", title=title))
                 return False
             except CheckFailed as failure:
                 say(f"✗ {title}: {failure}")
                 return False
             except Exception as error:  # an answer of a kind no check foresaw: still one line, never a traceback
-                say(f"✗ {title}: this answer could not be checked ({type(error).__name__}: {error}). {expected}")
+                problem = f"{type(error).__name__}: {error}"
+                say(text("checkers.unexpected", title=title, error=problem, expected=expected()))
                 return False
-            say(f"✓ {title}: all checks passed.", failed=False)
+            say(text("checkers.passed", title=title), failed=False)
             return True
 
         return run
@@ -143,27 +152,20 @@ def call(function, *args, expected="", **kwargs):
     except Exception as error:
         if _caused_by_not_implemented(error):
             raise _NotImplementedYet() from None
-        name = getattr(function, "__name__", "your function")
-        expected = f" Expected: {expected}." if expected else ""
-        raise CheckFailed(f"calling {name} raised {_explain(error)}{expected}") from None
+        name = getattr(function, "__name__", text("checkers.your_function"))
+        expected = text("checkers.call_expected", what=expected) if expected else ""
+        raise CheckFailed(text("checkers.raised", name=name, error=_explain(error), expected=expected)) from None
 
 
 def _explain(error):
     """The error as the student should read it: its type, its message, and a hint for a typical mistake."""
-    text = f"{type(error).__name__}: {error}"
+    message = f"{type(error).__name__}: {error}"
     if isinstance(error, AttributeError) and "'backward'" in str(error) and "numpy" in str(error):
-        return (
-            f"{text} — a numpy value has no graph to backpropagate through. To differentiate a gradient again,"
-            " keep it a Tensor: compute it with create_graph=True (f(x).backward(create_graph=True), then x.grad)"
-            " or with bp.grad(f) of a Tensor x."
-        )
+        return message + text("checkers.hint.numpy_backward")
     if isinstance(error, ValueError) and ("matmul" in str(error) or "not aligned" in str(error)):
         # numpy's gufunc message is unreadable for a learner; say what it means
-        return (
-            "ValueError: the shapes of the two factors of a matrix product (@) do not line up;"
-            " write each factor's shape next to it."
-        )
-    return text
+        return "ValueError: " + text("checkers.hint.matmul_shapes")
+    return message
 
 
 def _caused_by_not_implemented(error):
@@ -176,7 +178,7 @@ def _caused_by_not_implemented(error):
     return False
 
 
-def to_array(value, label="answer", expected="a number or a numpy array"):
+def to_array(value, label=None, expected=None):
     """A float numpy array from a number, array, Tensor or a list of them; None stays None.
 
     Anything else (a string, a dict, a ragged list …) is a :class:`CheckFailed`
@@ -191,6 +193,8 @@ def to_array(value, label="answer", expected="a number or a numpy array"):
     """
     if value is None:
         return None
+    label = text("checkers.answer") if label is None else label
+    expected = text("checkers.a_number_or_array") if expected is None else expected
     if hasattr(value, "data") and not isinstance(value, np.ndarray):
         value = value.data
     if isinstance(value, (list, tuple)):
@@ -205,8 +209,14 @@ def to_array(value, label="answer", expected="a number or a numpy array"):
             problem = f" ({error})"
     if problem is not None:
         raise CheckFailed(
-            f"your {label} is of type {type(value).__name__} ({describe(value)}), not numbers{problem}: "
-            f"return {expected}."
+            text(
+                "checkers.not_numbers",
+                label=label,
+                type=type(value).__name__,
+                value=describe(value),
+                problem=problem,
+                expected=expected,
+            )
         )
     return array
 
@@ -218,9 +228,9 @@ def describe(value, limit=40):
     ('an array of shape (2, 3)', "'abc'")
     """
     if isinstance(value, np.ndarray) and value.ndim > 0:
-        return f"an array of shape {value.shape}"
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+        return text("checkers.array_of_shape", shape=value.shape)
+    written = " ".join(repr(value).split())
+    return written if len(written) <= limit else written[: limit - 1] + "…"
 
 
 def expect_tuple(result, names, function):
@@ -235,18 +245,29 @@ def expect_tuple(result, names, function):
     """
     if isinstance(result, (tuple, list)) and len(result) == len(names):
         return tuple(result)
-    what = f"a value of type {type(result).__name__}"
+    what = text("checkers.value_of_type", type=type(result).__name__)
     if isinstance(result, (tuple, list)):
-        what = f"a {type(result).__name__} of {len(result)}"
+        what = text("checkers.sequence_of", type=type(result).__name__, count=len(result))
     plain = ", ".join(name.replace("dL/", "") for name in names)
-    count = {2: "two", 3: "three"}.get(len(names), str(len(names)))
+    count = (
+        text({2: "checkers.count.two", 3: "checkers.count.three"}[len(names)])
+        if len(names) in (2, 3)
+        else str(len(names))
+    )
     raise CheckFailed(
-        f"{function} should return {count} values ({', '.join(names)}), e.g. `return {plain}`; "
-        f"you returned {what} ({describe(result)})."
+        text(
+            "checkers.return_values",
+            function=function,
+            count=count,
+            names=", ".join(names),
+            plain=plain,
+            what=what,
+            value=describe(result),
+        )
     )
 
 
-def expect_shape(label, got, shape, *, of="the input"):
+def expect_shape(label, got, shape, *, of=None):
     """Fail with "your <label> has shape (3,) but <of> has shape (3, 1)" unless shapes agree.
 
     >>> expect_shape("dL/dx", np.zeros(3), (3, 1), of="x")
@@ -255,14 +276,13 @@ def expect_shape(label, got, shape, *, of="the input"):
     backpropnb.exercises._check.CheckFailed: your dL/dx has shape (3,) but x has shape (3, 1); a gradient always has the shape of its variable.
     """
     if got is None:
-        raise CheckFailed(f"your {label} is None: did you forget a `return`?")
+        raise CheckFailed(text("checkers.none", label=label))
     shape = tuple(shape)
-    got_shape = np.shape(to_array(got, label, f"an array of shape {shape}" if shape else "a number"))
+    wanted = text("checkers.array_of_shape", shape=shape) if shape else text("checkers.a_number")
+    got_shape = np.shape(to_array(got, label, wanted))
     if got_shape != shape:
-        raise CheckFailed(
-            f"your {label} has shape {got_shape} but {of} has shape {shape}; "
-            f"a gradient always has the shape of its variable."
-        )
+        of = text("checkers.the_input") if of is None else of
+        raise CheckFailed(text("checkers.shape", label=label, got=got_shape, of=of, shape=shape))
 
 
 def expect_close(label, got, expected, *, at="", of=None, hint="", mistakes=(), rtol=1e-6, atol=1e-8):
@@ -293,19 +313,20 @@ def expect_close(label, got, expected, *, at="", of=None, hint="", mistakes=(), 
     got = to_array(got, label)
     if np.allclose(got, expected, rtol=rtol, atol=atol, equal_nan=False):
         return
-    for wrong, text in mistakes:
+    for wrong, mistake in mistakes:
         wrong = to_array(wrong)
         if wrong.shape == got.shape and np.allclose(got, wrong, rtol=rtol, atol=atol):
-            hint = text
+            hint = mistake
             break
-    where = f" at {at}" if at else ""
+    where = text("checkers.at", at=at) if at else ""
     extra = f" ({hint})" if hint else ""
-    raise CheckFailed(f"{label} is off{where}: expected {format_values(expected)}, got {format_values(got)}{extra}.")
+    wanted, answer = format_values(expected), format_values(got)
+    raise CheckFailed(text("checkers.off", label=label, where=where, expected=wanted, got=answer, extra=extra))
 
 
 def _variable_of(label):
     # "dL/dx" -> "x": the variable whose shape a gradient must have
-    return label.split("/d", 1)[1] if "/d" in label else f"the expected {label}"
+    return label.split("/d", 1)[1] if "/d" in label else text("checkers.the_expected", label=label)
 
 
 def random_generator(offset=0):

@@ -14,6 +14,7 @@ import math
 
 from .. import maximum, tensor
 from ..finite_differences import numeric_gradient
+from ..i18n import text
 from ..lecture import GATE_EXAMPLES
 from ._check import call, checker, expect_close, expect_tuple, random_generator
 
@@ -53,7 +54,7 @@ def check_add_backward(add_backward):
         dx, dy = expect_tuple(call(add_backward, x, y, upstream), ["dL/dx", "dL/dy"], "add_backward")
         expected = _engine_gradients(lambda a, b: a + b, x, y, upstream)
         at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
-        forgot = [(1.0, "the add gate passes the upstream gradient on: multiply the local gradient 1 by it")]
+        forgot = [(1.0, text("checkers.gates.add_forgot"))]
         expect_close("dL/dx", dx, expected[0], at=at, mistakes=forgot)
         expect_close("dL/dy", dy, expected[1], at=at, mistakes=forgot)
 
@@ -74,8 +75,8 @@ def check_mul_backward(mul_backward):
             ("dL/dx", dx, x, ("y", y), expected[0]),
             ("dL/dy", dy, y, ("x", x), expected[1]),
         ):
-            swapped = f"did you swap the inputs? The mul gate swaps: {label} = {other_name} · upstream"
-            forgot = "did you forget to multiply by the upstream gradient?"
+            swapped = text("checkers.gates.mul_swapped", label=label, other=other_name)
+            forgot = text("checkers.forgot_upstream")
             expect_close(label, got, right, at=at, mistakes=[(own * upstream, swapped), (other, forgot)])
 
 
@@ -94,13 +95,9 @@ def check_max_backward(max_backward):
         dx, dy = expect_tuple(call(max_backward, x, y, upstream), ["dL/dx", "dL/dy"], "max_backward")
         expected = _engine_gradients(maximum, x, y, upstream)
         at = f"x={x:.4g}, y={y:.4g}, upstream={upstream:.4g}"
-        both = "only the larger input receives the upstream gradient; the other gets 0"
-        tie = (
-            "at a tie, give the whole upstream gradient to the first input x (the engine's convention)"
-            if x == y
-            else ""
-        )
-        mistakes = [(upstream, tie or both), (1.0, "multiply by the upstream")]
+        both = text("checkers.gates.max_both")
+        tie = text("checkers.gates.max_tie") if x == y else ""
+        mistakes = [(upstream, tie or both), (1.0, text("checkers.gates.max_multiply"))]
         expect_close("dL/dx", dx, expected[0], at=at, hint=tie, mistakes=mistakes)
         expect_close("dL/dy", dy, expected[1], at=at, hint=tie, mistakes=mistakes)
 
@@ -128,9 +125,9 @@ def check_copy_backward(copy_backward):
             float(x.grad),
             at=f"upstream1={upstream1:.4g}, upstream2={upstream2:.4g}",
             mistakes=[
-                (upstream1, "the copy gate adds the gradients of all its branches"),
-                (upstream2, "the copy gate adds the gradients of all its branches"),
-                (upstream1 * upstream2, "add the two upstream gradients, don't multiply them"),
+                (upstream1, text("checkers.gates.copy_adds")),
+                (upstream2, text("checkers.gates.copy_adds")),
+                (upstream1 * upstream2, text("checkers.gates.copy_not_multiply")),
             ],
         )
 
@@ -162,10 +159,10 @@ def check_sigmoid_backward(sigmoid_backward):
             float(t.grad),
             at=at,
             mistakes=[
-                ((1 - s) * s, "multiply the local gradient (1 - s)·s by the upstream gradient"),
-                (upstream * s, "the local gradient is (1 - s)·s, where s = sigmoid(x)"),
-                (upstream * (1 - x) * x, "use s = sigmoid(x) in (1 - s)·s, not x itself"),
+                ((1 - s) * s, text("checkers.gates.sigmoid_multiply")),
+                (upstream * s, text("checkers.gates.sigmoid_local")),
+                (upstream * (1 - x) * x, text("checkers.gates.sigmoid_use_s")),
             ],
         )
         numeric = numeric_gradient(lambda v, upstream=upstream: _sigmoid(float(v)) * upstream, x)
-        expect_close("dL/dx", got, numeric, at=at + " (finite differences)", rtol=1e-5, atol=1e-7)
+        expect_close("dL/dx", got, numeric, at=at + text("checkers.finite_differences"), rtol=1e-5, atol=1e-7)

@@ -17,6 +17,7 @@ import numpy as np
 from .. import jacobian, matmul, relu, vjp
 from ..finite_differences import numeric_gradient
 from ..formatting import format_values
+from ..i18n import text
 from ..lecture import NORM_W, NORM_X, RELU_X
 from ._check import CheckFailed, call, checker, expect_close, expect_tuple, random_generator, to_array
 
@@ -33,8 +34,7 @@ def _expect_gradient(label, got, expected, *, at="", hint=""):
     if expected.ndim == 2 and got_shape == expected.shape[::-1] and expected.shape[0] != expected.shape[1]:
         variable = label.split("/d", 1)[1]
         raise CheckFailed(
-            f"your {label} has shape {got_shape} but {variable} has shape {expected.shape} "
-            f"— did you forget a transpose?"
+            text("checkers.implicit.transpose", label=label, got=got_shape, variable=variable, shape=expected.shape)
         )
     expect_close(label, got, expected, at=at, hint=hint)
 
@@ -55,18 +55,17 @@ def check_relu_jacobian(relu_jacobian):
         got = call(relu_jacobian, x.copy())
         n = x.size
         if got is not None and np.shape(to_array(got, "Jacobian")) == (n,):
-            raise CheckFailed(
-                f"your Jacobian has shape ({n},): that is only its diagonal; "
-                f"build the full ({n}, {n}) matrix (np.diag puts a vector on a diagonal)."
-            )
+            raise CheckFailed(text("checkers.implicit.diagonal_only", n=n))
         expected = jacobian(relu)(x)
         square = got is not None and np.shape(to_array(got, "Jacobian")) == (n, n)
         hint = ""
         if square and np.allclose(to_array(got), np.diag(x < 0)):
-            hint = "the slope is 1 where x > 0 and 0 elsewhere"
+            hint = text("checkers.implicit.slope")
         elif square and np.allclose(to_array(got), np.diag(x >= 0)):
-            hint = "at x = 0 the slope is 0: use x > 0, not x >= 0"
-        expect_close("Jacobian", got, expected, at=f"x={format_values(x)}", of="(n, n) with n = x.size", hint=hint)
+            hint = text("checkers.implicit.slope_at_zero")
+        expect_close(
+            "Jacobian", got, expected, at=f"x={format_values(x)}", of=text("checkers.implicit.n_by_n"), hint=hint
+        )
 
 
 @checker("relu_backward")
@@ -84,15 +83,19 @@ def check_relu_backward(relu_backward):
     for x, upstream in cases:
         got = call(relu_backward, x.copy(), upstream.copy())
         if got is not None and np.shape(to_array(got, "dL/dx")) == (x.size, x.size) and x.ndim == 1:
-            raise CheckFailed(
-                f"your dL/dx has shape {(x.size, x.size)}: that is a Jacobian; "
-                f"return the vector upstream * (x > 0) of shape {x.shape} instead."
-            )
+            raise CheckFailed(text("checkers.implicit.not_a_jacobian", got=(x.size, x.size), shape=x.shape))
         expected = vjp(relu, x)[1](upstream)[0]
         _expect_gradient("dL/dx", got, expected, at=f"x={format_values(x)}", hint=_relu_hint(x, upstream, got))
         if not np.any(x == 0):  # a finite difference straddling the kink at 0 gives half the slope
             numeric = numeric_gradient(lambda v, u=upstream: np.sum(u * np.maximum(v, 0)), x)
-            expect_close("dL/dx", got, numeric, at=f"x={format_values(x)} (finite differences)", rtol=1e-5, atol=1e-6)
+            expect_close(
+                "dL/dx",
+                got,
+                numeric,
+                at=f"x={format_values(x)}" + text("checkers.finite_differences"),
+                rtol=1e-5,
+                atol=1e-6,
+            )
 
 
 def _relu_hint(x, upstream, got):
@@ -100,15 +103,15 @@ def _relu_hint(x, upstream, got):
     if got is None or got.shape != x.shape:
         return ""
     if np.any(x == 0) and np.allclose(got, upstream * (x >= 0)):
-        return "at x = 0 the slope is 0, so nothing passes there: use x > 0, not x >= 0"
+        return text("checkers.implicit.nothing_at_zero")
     if np.allclose(got, upstream):
-        return "keep the upstream gradient only where x > 0; elsewhere send 0"
+        return text("checkers.implicit.keep_positive")
     if np.allclose(got, (x > 0).astype(float)):
-        return "that is the local gradient alone; multiply it by the upstream gradient"
+        return text("checkers.implicit.local_alone")
     if np.allclose(got, upstream * np.maximum(x, 0)):
-        return "ReLU's local gradient is 1 or 0, not x itself"
+        return text("checkers.implicit.relu_local")
     if np.allclose(got, upstream * (x < 0)):
-        return "the gradient passes where x > 0, not where x < 0"
+        return text("checkers.implicit.passes_positive")
     return ""
 
 
@@ -128,20 +131,22 @@ def check_matmul_backward(matmul_backward):
         X, W, upstream = rng.normal(size=(n, d)), rng.normal(size=(d, m)), rng.normal(size=(n, m))
         got = _call_backward(matmul_backward, "matmul_backward", {"X": X, "W": W}, upstream)
         expected = vjp(matmul, X, W)[1](upstream)
-        at = f"X of shape {X.shape}, W of shape {W.shape}"
+        at = text("checkers.implicit.xw_shapes", x=X.shape, w=W.shape)
         _swapped_hint(got, X, W, "dL/dX, dL/dW")
         _expect_gradient("dL/dX", got[0], expected[0], at=at, hint="dL/dX = dL/dY · Wᵀ")
         _expect_gradient("dL/dW", got[1], expected[1], at=at, hint="dL/dW = Xᵀ · dL/dY")
         # The engine could be wrong too: the loss L = sum(upstream * (X @ W)) has exactly these gradients.
         numeric = _numeric_matmul_gradients(X, W, upstream)
-        expect_close("dL/dX", got[0], numeric[0], at=at + " (finite differences)", rtol=1e-5)
-        expect_close("dL/dW", got[1], numeric[1], at=at + " (finite differences)", rtol=1e-5)
+        expect_close("dL/dX", got[0], numeric[0], at=at + text("checkers.finite_differences"), rtol=1e-5)
+        expect_close("dL/dW", got[1], numeric[1], at=at + text("checkers.finite_differences"), rtol=1e-5)
 
 
 def _call_backward(backward, title, inputs, upstream):
     """Call a student's two-input backward on copies; its two gradients, or a hint naming their shapes."""
     names = [f"dL/d{name}" for name in inputs]
-    shapes = " and ".join(f"dL/d{name} of shape {value.shape} (like {name})" for name, value in inputs.items())
+    shapes = text("checkers.implicit.and").join(
+        text("checkers.implicit.like", name=name, shape=value.shape) for name, value in inputs.items()
+    )
     got = call(backward, *(value.copy() for value in inputs.values()), upstream.copy(), expected=shapes)
     return expect_tuple(got, names, title)
 
@@ -157,7 +162,7 @@ def _numeric_matmul_gradients(A, B, upstream):
 def _swapped_hint(got, first, second, names):
     shapes = tuple(np.shape(to_array(g, name)) for g, name in zip(got, names.split(", ")))
     if first.shape != second.shape and shapes == (second.shape, first.shape):
-        raise CheckFailed(f"your two gradients come in the wrong order: return ({names}).")
+        raise CheckFailed(text("checkers.implicit.wrong_order", names=names))
 
 
 @checker("linear_backward")
@@ -175,15 +180,13 @@ def check_linear_backward(linear_backward):
     for W, x, upstream in cases:
         got = _call_backward(linear_backward, "linear_backward", {"W": W, "x": x}, upstream)
         expected = vjp(matmul, W, x)[1](upstream)
-        at = f"W of shape {W.shape}, x={format_values(x)}"
+        at = text("checkers.implicit.w_shape_x", w=W.shape, x=format_values(x))
         _swapped_hint(got, W, x, "dL/dW, dL/dx")
-        _expect_gradient("dL/dW", got[0], expected[0], at=at, hint="dL/dW = dL/dq xᵀ, an outer product")
+        _expect_gradient("dL/dW", got[0], expected[0], at=at, hint=text("checkers.implicit.outer"))
         dx_hint = "dL/dx = Wᵀ dL/dq" if W.shape[0] == W.shape[1] else ""
         if got[1] is not None and np.shape(to_array(got[1], "dL/dx")) == (W.shape[0],) != x.shape:
-            raise CheckFailed(
-                f"your dL/dx has shape {(W.shape[0],)} but x has shape {x.shape} — did you use W instead of Wᵀ?"
-            )
+            raise CheckFailed(text("checkers.implicit.w_not_wt", got=(W.shape[0],), shape=x.shape))
         expect_close("dL/dx", got[1], expected[1], at=at, hint=dx_hint)
         numeric = _numeric_matmul_gradients(W, x, upstream)
-        expect_close("dL/dW", got[0], numeric[0], at=at + " (finite differences)", rtol=1e-5)
-        expect_close("dL/dx", got[1], numeric[1], at=at + " (finite differences)", rtol=1e-5)
+        expect_close("dL/dW", got[0], numeric[0], at=at + text("checkers.finite_differences"), rtol=1e-5)
+        expect_close("dL/dx", got[1], numeric[1], at=at + text("checkers.finite_differences"), rtol=1e-5)

@@ -12,6 +12,7 @@ import numpy as np
 
 from .. import jacobian, stack, tensor
 from ..finite_differences import numeric_jacobian
+from ..i18n import text
 from ..lecture import NORM_W, NORM_X
 from ._check import call, checker, expect_close, expect_shape, expect_tuple, random_generator, to_array
 
@@ -43,7 +44,11 @@ def check_norm_wx_backward(norm_wx_backward):
     False
     """
     for index, (W, x) in enumerate(_cases()):
-        at = "the lecture's W and x" if index == 0 else f"W of shape {W.shape} and x of shape {x.shape}"
+        at = (
+            text("checkers.jacobians.lecture_wx")
+            if index == 0
+            else text("checkers.jacobians.shapes", w=W.shape, x=x.shape)
+        )
         result = call(norm_wx_backward, W.copy(), x.copy())
         dW, dx = expect_tuple(result, ["dL/dW", "dL/dx"], "norm_wx_backward")
         expected_dW, expected_dx = _engine_norm_wx(W, x)
@@ -57,7 +62,7 @@ def check_norm_wx_backward(norm_wx_backward):
             expected_dW,
             at=at,
             hint="dL/dW = 2 q xᵀ with q = W x",
-            mistakes=[((q_col @ x_col.T).reshape(W.shape), "missing the factor 2: d(q²)/dq = 2q")],
+            mistakes=[((q_col @ x_col.T).reshape(W.shape), text("checkers.jacobians.factor_two"))],
         )
         expect_close(
             "dL/dx",
@@ -66,8 +71,12 @@ def check_norm_wx_backward(norm_wx_backward):
             at=at,
             hint="dL/dx = 2 Wᵀ q",
             mistakes=[
-                ((W.T @ q).reshape(x.shape), "missing the factor 2: d(q²)/dq = 2q"),
-                *([((2 * W @ q).reshape(x.shape), "use Wᵀ, not W")] if W.shape[0] == W.shape[1] else []),
+                ((W.T @ q).reshape(x.shape), text("checkers.jacobians.factor_two")),
+                *(
+                    [((2 * W @ q).reshape(x.shape), text("checkers.jacobians.use_wt"))]
+                    if W.shape[0] == W.shape[1]
+                    else []
+                ),
             ],
         )
 
@@ -98,10 +107,10 @@ def check_square_map_jacobian(square_map_jacobian):
         got = call(square_map_jacobian, x, y)
         point = np.array([x, y])
         expected = jacobian(_square_map)(point)
-        expect_shape("J", got, (2, 2), of="a Jacobian of 2 outputs by 2 inputs")
-        transposed = "transposed? Row i holds the derivatives of output i, column j those with respect to input j"
+        expect_shape("J", got, (2, 2), of=text("checkers.jacobians.two_by_two"))
+        transposed = text("checkers.jacobians.transposed")
         expect_close("J", got, expected, at=at, of="J", mistakes=[(expected.T, transposed)])
         numeric = numeric_jacobian(_square_map_numpy, point)
-        expect_close("J", got, numeric, at=at + " (finite differences)", of="J", rtol=1e-5, atol=1e-7)
+        expect_close("J", got, numeric, at=at + text("checkers.finite_differences"), of="J", rtol=1e-5, atol=1e-7)
         determinant = float(np.linalg.det(to_array(got, "J")))
         expect_close("det J", determinant, 4 * (x * x + y * y), at=at, of="det J")

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import Context, Function, gradcheck, tensor
 from ..finite_differences import numeric_gradient
+from ..i18n import text
 from ..lecture import NEURON_W, NEURON_X
 from ._check import CheckFailed, call, checker, expect_close, expect_tuple, random_generator, to_array
 
@@ -69,23 +70,25 @@ def check_neuron_flat(neuron_flat):
             np.ravel(to_array(dw, "dL/dw")),
             expected_dw,
             at=at,
-            mistakes=[(np.array([x[0], x[1], 1.0]), "multiply by the sigmoid's local gradient (1 - f)·f")],
-            hint=f"the sigmoid's local gradient here is (1 - f)·f = {local:.4g}; dw0 = x0 · that",
+            mistakes=[(np.array([x[0], x[1], 1.0]), text("checkers.modular.multiply_local"))],
+            hint=text("checkers.modular.local_here", local=f"{local:.4g}"),
         )
         expect_close(
             "dL/dx",
             np.ravel(to_array(dx, "dL/dx")),
             expected_dx,
             at=at,
-            mistakes=[(local * np.array(x), "the mul gate swaps: dx0 gets w0, not x0")],
+            mistakes=[(local * np.array(x), text("checkers.modular.mul_swaps"))],
         )
         numeric_w = numeric_gradient(lambda v, x=x: _neuron_value(v, x), np.array(w))
-        expect_close("dL/dw", np.ravel(to_array(dw, "dL/dw")), numeric_w, at=at + " (finite differences)", rtol=1e-5)
+        expect_close(
+            "dL/dw", np.ravel(to_array(dw, "dL/dw")), numeric_w, at=at + text("checkers.finite_differences"), rtol=1e-5
+        )
 
 
 def _expect_function_class(cls, name):
     if not (isinstance(cls, type) and issubclass(cls, Function)):
-        raise CheckFailed(f"pass the class itself: {name} should be a subclass of backpropnb.Function, got {cls!r}.")
+        raise CheckFailed(text("checkers.modular.class_itself", name=name, got=repr(cls)))
 
 
 def _inputs(rng):
@@ -110,13 +113,10 @@ def check_sigmoid_function(Sigmoid):  # noqa: N803 - the student's class, named 
         expected = 1 / (1 + np.exp(-x))
         ctx = Context()
         output = call(Sigmoid.forward, ctx, x.copy())
-        expect_close("forward output", output, expected, at=at, of="x")
+        expect_close(text("checkers.forward_output"), output, expected, at=at, of="x")
         saved = [to_array(a) for a in ctx.saved]
         if not any(a.shape == expected.shape and np.allclose(a, expected) for a in saved):
-            raise CheckFailed(
-                f"forward should save its output s with ctx.save_for_backward(s) (at {at}); "
-                f"backward then needs no exp at all: (1 - s)·s."
-            )
+            raise CheckFailed(text("checkers.modular.save_output", at=at))
         t = tensor(x)
         y = call(Sigmoid.apply, t)
         upstream = rng.normal(size=x.shape)
@@ -124,13 +124,11 @@ def check_sigmoid_function(Sigmoid):  # noqa: N803 - the student's class, named 
         reference = tensor(x)
         reference.sigmoid().backward(upstream)
         expect_close(
-            "dL/dx", t.grad, reference.grad, at=at, mistakes=[(upstream * expected, "local gradient is (1 - s)·s")]
+            "dL/dx", t.grad, reference.grad, at=at, mistakes=[(upstream * expected, text("checkers.modular.local_s"))]
         )
         error = call(gradcheck, lambda v, upstream=upstream: (Sigmoid.apply(v) * upstream).sum(), x)
         if error > 1e-6:
-            raise CheckFailed(
-                f"gradcheck found a relative error of {error:.2g} at {at}; backward disagrees with forward."
-            )
+            raise CheckFailed(text("checkers.modular.gradcheck_disagrees", error=f"{error:.2g}", at=at))
 
 
 @checker("Multiply Function")
@@ -148,12 +146,12 @@ def check_multiply_function(Multiply):  # noqa: N803 - the student's class, name
         at = f"a={np.array2string(a, precision=4)}, b={np.array2string(b, precision=4)}"
         ta, tb = tensor(a), tensor(b)
         y = call(Multiply.apply, ta, tb)
-        expect_close("forward output", y.data, a * b, at=at, of="a")
+        expect_close(text("checkers.forward_output"), y.data, a * b, at=at, of="a")
         upstream = np.full(a.shape, 5.0) if a.ndim == 0 else rng.normal(size=a.shape)
         call(y.backward, upstream)
-        swap = "did you swap the inputs? The mul gate swaps: dL/da = b · upstream"
+        swap = text("checkers.gates.mul_swapped", label="dL/da", other="b")
         expect_close("dL/da", ta.grad, b * upstream, at=at, mistakes=[(a * upstream, swap)])
         expect_close("dL/db", tb.grad, a * upstream, at=at, mistakes=[(b * upstream, swap)])
         error = call(gradcheck, lambda u, v, upstream=upstream: (Multiply.apply(u, v) * upstream).sum(), a, b)
         if error > 1e-6:
-            raise CheckFailed(f"gradcheck found a relative error of {error:.2g} at {at}.")
+            raise CheckFailed(text("checkers.modular.gradcheck", error=f"{error:.2g}", at=at))

@@ -19,6 +19,7 @@ import math
 import re
 
 from ..engine import Tensor
+from ..i18n import text
 from ..ops import REGISTRY
 from ..trace import Replay, flowed, replay
 from . import _dot
@@ -116,7 +117,7 @@ def _plain_symbol(node):
     return REGISTRY[node.op].symbol if node.op in REGISTRY else node.op
 
 
-def value_label(node, show, grad, grad_word="grad"):
+def value_label(node, show, grad, grad_word=None):
     """The label of a value node: its name, then (as ``show`` asks) value and gradient.
 
     >>> from backpropnb import tensor
@@ -124,29 +125,31 @@ def value_label(node, show, grad, grad_word="grad"):
     '<<B>w</B><BR/>value 2<BR/><FONT COLOR="#c92a2a">grad -1.5</FONT>>'
     """
     name = None if node.name is None else f"<B>{escape(node.name, MAX_NAME)}</B>"
-    shape = None if node.ndim == 0 else escape(f"shape {node.shape}")
-    value = escape(f"value {stacked(node.data)}") if "value" in show else None
+    grad_word = text("render.grad") if grad_word is None else grad_word
+    shape = None if node.ndim == 0 else escape(text("render.shape", shape=node.shape))
+    value = escape(text("render.value", value=stacked(node.data))) if "value" in show else None
     if grad is None or "grad" not in show or not node.requires_grad:
         gradient = None
     else:
         gradient = coloured(escape(f"{grad_word} {stacked(grad)}"), GRAD_COLOUR)
     lines = [line for line in (name, shape, value, gradient) if line is not None]
     if lines or not node.requires_grad:
-        return html_label(*lines) if lines else html_label("const")
+        return html_label(*lines) if lines else html_label(text("render.const"))
     return ""  # an empty plain label: Graphviz before 2.44 (Colab has 2.42) rejects an empty HTML label <>
 
 
 def fold_label(fold, status, moment):
     """The label of a folded chain: how many gates, which pattern, and where the pass is inside it."""
     lines = [
-        escape(f"⋯ {format_count(len(fold.gates))} gates folded"),
+        escape(text("render.folded", count=format_count(len(fold.gates)))),
         escape(fold.describe(gate_symbol, _plain_symbol)),
     ]
     if fold.leaves:
-        lines.append(escape(f"and {format_count(fold.leaves)} inputs"))
+        lines.append(escape(text("render.folded_inputs", count=format_count(fold.leaves))))
     if status == "current" and moment.current.node in fold.gates:
         t = next(k for k, gate in enumerate(fold.gates) if gate is moment.current.node) + 1  # by identity
-        lines.append(coloured(escape(f"now: gate {format_count(t)} of {format_count(len(fold.gates))}"), GRAD_COLOUR))
+        now = text("render.folded_now", t=format_count(t), count=format_count(len(fold.gates)))
+        lines.append(coloured(escape(now), GRAD_COLOUR))
     return html_label(*lines)
 
 
@@ -154,7 +157,7 @@ def note_label(layout, max_nodes):
     """The note on the values left out: how many, and of which operations."""
     ops = ", ".join(f"{op} {format_count(n)}" for op, n in layout.hidden_ops.most_common(4))
     return html_label(
-        escape(f"… {format_count(layout.hidden)} more values not drawn (max_nodes={max_nodes})"),
+        escape(text("render.not_drawn", count=format_count(layout.hidden), max_nodes=max_nodes)),
         escape(ops) if ops else None,
     )
 
@@ -492,7 +495,7 @@ def _smaller(y, show, moment, max_nodes):
     digraph = _digraph(layout_of(y, fewer), show, moment, "TB", fewer)
     digraph.node(
         "timeout",
-        html_label(escape(f"Graphviz needed too long to lay out {max_nodes} values; showing {fewer}.")),
+        html_label(escape(text("render.timeout", max_nodes=max_nodes, fewer=fewer))),
         shape="note",
         style="filled",
         **COLOURS["note"],
@@ -544,10 +547,10 @@ def _status(node, moment, plain):
 
 
 def _add_value(digraph, i, node, show, moment):
-    grad, word = node.grad, "grad"
+    grad, word = node.grad, text("render.grad")
     if moment is not None:
         grad = moment.grad(node)
-        word = "grad so far" if moment.partial(node) else "grad"
+        word = text("render.grad_so_far") if moment.partial(node) else text("render.grad")
     look = dict(COLOURS[_status(node, moment, "value")])
     look.setdefault("style", "rounded,filled")
     digraph.node(f"v{i}", value_label(node, show, grad, word), shape="box", margin="0.08,0.03", **look)

@@ -13,6 +13,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..formatting import dtype_name, format_bytes, format_number, format_share
 from ..functional import jacobian_matrix, sparsity
+from ..i18n import text as _text
 from ..lecture import LAYER_BATCH as REFERENCE_BATCH  # the lecture's layer: 4096 wide, a batch of 100
 from ..lecture import LAYER_WIDTH as REFERENCE_WIDTH
 from ..lecture import jacobian_memory
@@ -65,13 +66,14 @@ def plot_jacobian(J, *, title=None, x_ndim=None):
     colourbar.ax.tick_params(labelsize=FONT_SIZE)
     numbers = _annotate_cells(axes, figure, matrix, norm)
     rows, cols = matrix.shape
-    heading = title or f"Jacobian ({rows} × {cols})"
-    axes.set_title(f"{heading}\n{zeros} of {matrix.size} entries are zero ({format_share(share)}, grey)", fontsize=10)
+    heading = title or _text("render.jacobian_title", rows=rows, cols=cols)
+    zero_line = _text("render.jacobian_zeros", zeros=zeros, size=matrix.size, share=format_share(share))
+    axes.set_title(f"{heading}\n{zero_line}", fontsize=10)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.tick_params(labelsize=FONT_SIZE)
-    axes.set_xlabel("input index j  (x_j)", fontsize=FONT_SIZE)
-    axes.set_ylabel("output index i  (y_i)", fontsize=FONT_SIZE)
+    axes.set_xlabel(_text("render.input_index"), fontsize=FONT_SIZE)
+    axes.set_ylabel(_text("render.output_index"), fontsize=FONT_SIZE)
     figure.backpropnb_data = {
         "matrix": matrix,
         "shape": matrix.shape,
@@ -145,14 +147,14 @@ def plot_jacobian_memory(widths=(16, 64, 256, 1024, 4096, 16384), batch=REFERENC
     figure = new_figure((6.4, 4.2), layout="constrained")
     axes = figure.subplots()
     for b in dtype_bytes:
-        axes.loglog(widths, explicit[b], "o-", label=f"explicit Jacobian, {dtype_name(b)}")
-        axes.loglog(widths, implicit[b], "s--", label=f"implicit VJP (2 vectors), {dtype_name(b)}")
+        axes.loglog(widths, explicit[b], "o-", label=_text("render.memory_explicit", dtype=dtype_name(b)))
+        axes.loglog(widths, implicit[b], "s--", label=_text("render.memory_implicit", dtype=dtype_name(b)))
     if batch == REFERENCE_BATCH:
         _mark_reference(axes, reference)
-    axes.set_xlabel("layer width n", fontsize=FONT_SIZE + 1)
-    axes.set_ylabel("bytes", fontsize=FONT_SIZE + 1)
+    axes.set_xlabel(_text("render.layer_width"), fontsize=FONT_SIZE + 1)
+    axes.set_ylabel(_text("render.bytes"), fontsize=FONT_SIZE + 1)
     axes.tick_params(labelsize=FONT_SIZE)
-    axes.set_title(f"Elementwise layer, batch {batch}: J has (batch·n)² entries", fontsize=11)
+    axes.set_title(_text("render.memory_title", batch=batch), fontsize=11)
     axes.grid(True, which="major", alpha=0.3)
     axes.legend(fontsize=FONT_SIZE, loc="upper left")
     figure.backpropnb_data = {
@@ -172,7 +174,11 @@ def _mark_reference(axes, reference):
     for b in sizes:
         axes.plot([REFERENCE_WIDTH], [reference[b]["explicit_bytes"]], "*", color="black", markersize=13, zorder=5)
     memory = ", ".join(f"{format_bytes(reference[b]['explicit_bytes'])} {dtype_name(b)}" for b in sizes)
-    text = f"n = {REFERENCE_WIDTH}, batch {REFERENCE_BATCH}:\n{side:,} × {side:,} = {first['entries']:.3g} entries\n{memory}"
+    entries = f"{first['entries']:.3g}"
+    text = _text(
+        "render.memory_reference", width=REFERENCE_WIDTH, batch=REFERENCE_BATCH, side=f"{side:,}", entries=entries
+    )
+    text += f"\n{memory}"
     # Lower right, between the steep explicit curves and the flat dashed VJP lines, clear of both.
     axes.annotate(
         text,

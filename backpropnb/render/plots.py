@@ -21,6 +21,7 @@ from matplotlib.ticker import MaxNLocator
 
 from ..formatting import dtype_name, format_bytes, format_number, format_share
 from ..functional import evaluate_grid, jacobian_matrix, sparsity, value_grad_hvp
+from ..i18n import text as _text
 from ..lecture import LAYER_BATCH as REFERENCE_BATCH
 from ..lecture import LAYER_WIDTH as REFERENCE_WIDTH
 from ..lecture import jacobian_memory
@@ -245,7 +246,7 @@ def _draw_arrows(axes, point, arrows, scale, half_width):
         vector = arrows[key]
         text = f"{names[key]} = ({format_number(vector[0])}, {format_number(vector[1])})"
         if drawn[key] is None:  # a zero vector still gets its legend entry
-            made += axes.plot([], [], color=_ARROW_COLOURS[key], label=text + ", zero")
+            made += axes.plot([], [], color=_ARROW_COLOURS[key], label=text + _text("render.zero_arrow"))
             continue
         arrow = axes.quiver(
             *point,
@@ -263,9 +264,9 @@ def _draw_arrows(axes, point, arrows, scale, half_width):
         made.append(arrow)
     made += axes.plot(*point, "o", color="white", markeredgecolor="black", zorder=7)
     if scale is None:
-        heading = "arrows show directions only"
+        heading = _text("render.arrows_directions")
     else:
-        heading = None if scale == 1 else f"arrows drawn ×{format_number(scale, 2)}"
+        heading = None if scale == 1 else _text("render.arrows_scaled", scale=format_number(scale, 2))
     handles = sorted(made[:-1], key=lambda artist: list(arrows).index(_key_of(artist.get_label())))
     legend = axes.legend(
         handles=handles, fontsize=FONT_SIZE, loc="upper left", framealpha=0.9, title=heading, title_fontsize=FONT_SIZE

@@ -20,9 +20,11 @@ import re
 
 import ipywidgets as widgets
 
+from backpropnb.i18n import text
+
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 IPYWIDGETS_7 = int(widgets.__version__.split(".")[0]) < 8
-NOTE = "A picture of this explorer as it was saved. Run the notebook to move its controls."
+NOTE = "A picture of this explorer as it was saved. Run the notebook to move its controls."  # static.note in en.py
 
 
 def mimebundle(explorer, **kwargs):
@@ -66,7 +68,7 @@ def static_html(explorer):
     True
     """
     body = _render(explorer)
-    note = f"<div style='color:#666; font-size:12px; margin-bottom:4px'>{html.escape(NOTE)}</div>"
+    note = f"<div style='color:#666; font-size:12px; margin-bottom:4px'>{html.escape(text('static.note'))}</div>"
     return f"<div class='backpropnb-static'>{note}{body}</div>"
 
 

@@ -35,15 +35,6 @@ TWO_INPUTS = ("add", "mul", "max")  # copy and sigmoid read x only
 DEFAULTS = GATE_EXAMPLES
 SLIDER_RANGE = {"min": -10.0, "max": 10.0, "step": 0.1}
 
-RULES = {
-    "add": "add gate distributes: the local gradient of each input is 1, so both get the upstream unchanged.",
-    "mul": "mul gate swaps: the local gradient of each input is the other input.",
-    "max": "max gate routes: the larger input has local gradient 1 and takes the whole upstream, "
-    "the other gets 0 (a tie goes to x).",
-    "copy": "copy gate adds: x is used twice, so the gradients coming back from both branches are summed.",
-    "sigmoid": "sigmoid gate, one fused node: its local gradient is (1 - s)·s, written with its own output s.",
-}
-
 
 class Copy(function.Function):
     """One branch of the copy gate: passes its input on unchanged, and its gradient back unchanged.
@@ -89,7 +80,7 @@ def build_gate(gate, x, y):
     if gate == "sigmoid":
         return named(xs.sigmoid(), "s"), {"x": xs}
     if gate == "copy":
-        return tuple(named(Copy.apply(xs), f"branch {i}") for i in (1, 2)), {"x": xs}
+        return tuple(named(Copy.apply(xs), text("gate.branch", i=i)) for i in (1, 2)), {"x": xs}
     ys = engine.tensor(float(y), name="y")
     output = {"add": lambda: xs + ys, "mul": lambda: xs * ys, "max": lambda: ops.maximum(xs, ys)}[gate]()
     return named(output, "z"), {"x": xs, "y": ys}
@@ -110,7 +101,7 @@ def gate_report(gate, x, y=0.0, upstream=1.0, upstream2=0.0):
         steps = [step for branch, up in zip(output, (upstream, upstream2)) for step in backward_of(branch, up)]
     else:
         steps = backward_of(output, upstream)
-    lines = [forward_line(gate, output, inputs), RULES[gate], upstream_line(gate, upstream, upstream2)]
+    lines = [forward_line(gate, output, inputs), text(f"gate.rule.{gate}"), upstream_line(gate, upstream, upstream2)]
     lines += [input_line(name, tensor, steps) for name, tensor in inputs.items()]
     if gate == "sigmoid":
         s, one_minus_s, local = sigmoid_texts(float(output.data))
@@ -132,14 +123,14 @@ def forward_line(gate, output, inputs):
     """
     x = format_number(inputs["x"].data)
     if gate == "copy":
-        return f"forward: x = {x} is copied into branch 1 = {x} and branch 2 = {x}"
+        return text("gate.forward_copy", x=x, first=text("gate.branch", i=1), second=text("gate.branch", i=2))
     if gate == "sigmoid":
-        return f"forward: s = σ(x) = 1/(1 + e^-x) = σ({x}) = {sigmoid_texts(float(output.data))[0]}"
+        return text("gate.forward", what=f"s = σ(x) = 1/(1 + e^-x) = σ({x}) = {sigmoid_texts(float(output.data))[0]}")
     y, z = format_number(inputs["y"].data), format_number(output.data)
     if gate == "max":
-        return f"forward: z = max(x, y) = max({x}, {y}) = {z}"
+        return text("gate.forward", what=f"z = max(x, y) = max({x}, {y}) = {z}")
     symbol = {"add": "+", "mul": "×"}[gate]
-    return f"forward: z = x {symbol} y = {x} {symbol} {y} = {z}"
+    return text("gate.forward", what=f"z = x {symbol} y = {x} {symbol} {y} = {z}")
 
 
 def sigmoid_texts(s):
@@ -170,7 +161,7 @@ def upstream_line(gate, upstream, upstream2):
     'upstream dL/dz = 5'
     """
     if gate == "copy":
-        return f"upstream: branch 1 receives {format_number(upstream)}, branch 2 receives {format_number(upstream2)}"
+        return text("gate.upstream_copy", first=format_number(upstream), second=format_number(upstream2))
     return f"upstream dL/d{'s' if gate == 'sigmoid' else 'z'} = {format_number(upstream)}"
 
 
@@ -188,7 +179,7 @@ def input_line(name, tensor, steps):
         if parent is tensor and step.local is not None
     ]
     terms = " + ".join(" × ".join(factors) for factors, _ in products)
-    rule = "local × upstream" if len(products) == 1 else "local × upstream, summed over both branches"
+    rule = "local × upstream" if len(products) == 1 else text("gate.summed")
     return f"{name}: downstream = {rule} = {terms} = {format_number(tensor.grad)}"
 
 
@@ -214,8 +205,8 @@ class GateExplorer(Explorer):
         values = {"x": 0.0, "y": 0.0, "upstream": 1.0, "upstream2": 1.0, **DEFAULTS[gate]}
         controls = {
             "gate": widgets.Dropdown(options=list(GATES), value=gate, description=text("gate.gate")),
-            "x": _slider(values["x"], "input x"),
-            "y": _slider(values["y"], "input y"),
+            "x": _slider(values["x"], text("gate.input", name="x")),
+            "y": _slider(values["y"], text("gate.input", name="y")),
             "upstream": _slider(values["upstream"], "upstream"),
             "upstream2": _slider(values["upstream2"], "upstream 2"),
         }

@@ -52,6 +52,17 @@ FUNCTIONS = {
 }
 
 
+def function_label(name):
+    """The function's label in the dropdown, in the current language.
+
+    >>> function_label("bowl")
+    'bowl x² + y²'
+    """
+    if name not in FUNCTIONS:
+        raise ValueError(f"HVPExplorer: unknown function {name!r}; pick one of {sorted(FUNCTIONS)}")
+    return text(f"hvp.functions.{name}")
+
+
 def _function(name):
     if name not in FUNCTIONS:
         raise ValueError(f"HVPExplorer: unknown function {name!r}; pick one of {sorted(FUNCTIONS)}")
@@ -67,12 +78,12 @@ def curvature_verdict(eigenvalues, tolerance=1e-9):
     eigenvalues = np.asarray(eigenvalues, dtype=float)
     small = tolerance * max(1.0, float(np.abs(eigenvalues).max()))
     if np.all(eigenvalues > small):
-        return "minimum-like (bowl)"
+        return text("hvp.verdict.minimum")
     if np.all(eigenvalues < -small):
-        return "maximum-like (upside-down bowl)"
+        return text("hvp.verdict.maximum")
     if np.any(eigenvalues > small) and np.any(eigenvalues < -small):
-        return "saddle"
-    return "flat in some direction (an eigenvalue is 0: the test says nothing there)"
+        return text("hvp.verdict.saddle")
+    return text("hvp.verdict.flat")
 
 
 def finite_difference_hvp(f, point, v, eps=1e-6):
@@ -140,23 +151,36 @@ def report_lines(report):
     >>> report_lines(hvp_report("bowl", (1.0, 1.0), (1.0, 0.0)))[1]
     'f = 2 at (x, y) = (1, 1), direction v = (1, 0)'
     """
-    label, _, _, names = FUNCTIONS[report["function"]]
+    _, _, _, names = FUNCTIONS[report["function"]]
     H = report["hessian"]
     lines = [
-        f"function: {label}",
-        f"f = {format_number(report['value'])} at ({names[0]}, {names[1]}) = {_vector(report['point'])}, "
-        f"direction v = {_vector(report['v'])}",
-        f"gradient ∇f = {_vector(report['gradient'])}",
-        f"Hessian H = [[{format_number(H[0, 0])}, {format_number(H[0, 1])}], [{format_number(H[1, 0])}, {format_number(H[1, 1])}]]",
-        f"eigenvalues of H: {', '.join(format_number(e) for e in report['eigenvalues'])} -> {report['verdict']}",
+        text("hvp.line.function", label=function_label(report["function"])),
+        text(
+            "hvp.line.value",
+            f=format_number(report["value"]),
+            names=f"({names[0]}, {names[1]})",
+            point=_vector(report["point"]),
+            v=_vector(report["v"]),
+        ),
+        text("hvp.line.gradient", gradient=_vector(report["gradient"])),
+        text(
+            "hvp.line.hessian",
+            matrix=f"[[{format_number(H[0, 0])}, {format_number(H[0, 1])}], "
+            f"[{format_number(H[1, 0])}, {format_number(H[1, 1])}]]",
+        ),
+        text(
+            "hvp.line.eigenvalues",
+            eigenvalues=", ".join(format_number(e) for e in report["eigenvalues"]),
+            verdict=report["verdict"],
+        ),
     ]
     if np.abs(report["gradient"]).max() > 1e-9:
-        lines.append("(the gradient is not zero here: this describes the curvature, not a critical point)")
+        lines.append(text("hvp.line.not_critical"))
     lines += [
-        f"H·v by double backprop, grad(grad f · v):  {_vector(report['hvp_double_backprop'])}",
-        f"H·v with the explicit Hessian, H @ v:  {_vector(report['hvp_hessian'])}",
-        f"H·v as a finite difference of grads:   {_vector(report['hvp_finite_difference'])}",
-        f"largest difference between the three: {report['max_difference']:.1e}",
+        text("hvp.line.double_backprop", hv=_vector(report["hvp_double_backprop"])),
+        text("hvp.line.explicit", hv=_vector(report["hvp_hessian"])),
+        text("hvp.line.finite_difference", hv=_vector(report["hvp_finite_difference"])),
+        text("hvp.line.difference", difference=f"{report['max_difference']:.1e}"),
     ]
     return lines
 
@@ -169,14 +193,14 @@ def arrow_sentence(data):
     """
     scale = data["arrow_scale"]
     if scale is None:
-        size = "their lengths differ too much for one scale, so they show directions only"
+        size = text("hvp.arrows.directions")
     elif scale == 1:
-        size = "drawn at their true length"
+        size = text("hvp.arrows.true")
     elif scale == 0.5:
-        size = "all drawn at half their length so that they fit"
+        size = text("hvp.arrows.half")
     else:
-        size = f"all drawn at {format_number(scale)} × their length so that they fit"
-    return f"arrows: red ∇f, white v, orange H·v, {size}"
+        size = text("hvp.arrows.scaled", scale=format_number(scale))
+    return text("hvp.arrows", size=size)
 
 
 def plot_lines(data):
@@ -224,7 +248,7 @@ class HVPExplorer(Explorer):
             check_range("HVPExplorer", name, value, low, high)
         for name, value in zip(("vx", "vy"), v):
             check_range("HVPExplorer", name, value, -2.0, 2.0)
-        options = [(label, name) for name, (label, *_rest) in FUNCTIONS.items()]
+        options = [(function_label(name), name) for name in FUNCTIONS]
         slider = dict(step=0.1, continuous_update=False, readout_format=".1f")
         controls = {
             "function": widgets.Dropdown(options=options, value=function, description=text("hvp.function")),

@@ -31,6 +31,7 @@ from .. import functional
 
 OPS = ("relu", "sigmoid", "matmul W", "softmax")
 TIMINGS_HEADER = "--- timings (measured the first time this op and n are shown; they vary from run to run) ---"
+# (the English header; the explorer shows text("jacobian.timings.header"), the same words in the language in use)
 
 
 def fixed_weights(n):
@@ -171,19 +172,39 @@ def report_lines(report):
     n = report["x"].size
     side = REFERENCE_WIDTH * REFERENCE_BATCH
     ref = report["reference"]
-    explicit = ", ".join(f"{format_bytes(ref[b]['explicit_bytes'])} in {dtype_name(b)}" for b in (4, 8))
-    implicit = ", ".join(f"{format_bytes(ref[b]['implicit_bytes'])} in {dtype_name(b)}" for b in (4, 8))
+    explicit = ", ".join(
+        text("jacobian.bytes_in", size=format_bytes(ref[b]["explicit_bytes"]), dtype=dtype_name(b)) for b in (4, 8)
+    )
+    implicit = ", ".join(
+        text("jacobian.bytes_in", size=format_bytes(ref[b]["implicit_bytes"]), dtype=dtype_name(b)) for b in (4, 8)
+    )
     return [
-        f"op: {report['op']}, width n = {n}; input x = {_vector(report['x'])} (seeded)",
-        f"output y = {_vector(report['output'])}",
-        f"Jacobian J = dy/dx: {n} × {n}, {report['zeros']} of {n * n} entries are zero ({format_share(report['sparsity'])})",
+        text("jacobian.line.input", op=report["op"], n=n, x=_vector(report["x"])),
+        text("jacobian.line.output", y=_vector(report["output"])),
+        text(
+            "jacobian.line.zeros",
+            n=n,
+            zeros=report["zeros"],
+            entries=n * n,
+            share=format_share(report["sparsity"]),
+        ),
         coupling_line(report["jacobian"]),
-        f"memory at n = {n} (float64): explicit J {format_bytes(report['explicit_bytes'])} ({n * n} numbers), "
-        f"one VJP {format_bytes(report['vjp_bytes'])} (two vectors of {n})",
-        f"a {REFERENCE_WIDTH}-wide layer with a batch of {REFERENCE_BATCH}: J is {side:,} × {side:,} = "
-        f"{ref[4]['entries']:,} entries (computed, never allocated)",
-        f"  explicit J: {explicit}",
-        f"  one VJP (two vectors of {side:,}): {implicit}",
+        text(
+            "jacobian.line.memory",
+            n=n,
+            explicit=format_bytes(report["explicit_bytes"]),
+            entries=n * n,
+            vjp=format_bytes(report["vjp_bytes"]),
+        ),
+        text(
+            "jacobian.line.reference",
+            width=REFERENCE_WIDTH,
+            batch=REFERENCE_BATCH,
+            side=f"{side:,}",
+            entries=f"{ref[4]['entries']:,}",
+        ),
+        text("jacobian.line.explicit", sizes=explicit),
+        text("jacobian.line.vjp", side=f"{side:,}", sizes=implicit),
     ]
 
 
@@ -200,12 +221,13 @@ def coupling_line(J):
     J = np.asarray(J)
     off = J[~np.eye(J.shape[0], dtype=bool)]
     count = int(np.count_nonzero(off))
-    head = f"off the diagonal: {count} of {off.size} entries are nonzero"
+    head = text("jacobian.off.head", count=count, size=off.size)
     if count == 0:
-        return head + ": each output depends on its own input only"
+        return head + text("jacobian.off.own")
     diagonal = np.abs(np.diag(J)).max()
-    every = "every output depends on every input" if count == off.size else "outputs depend on other inputs"
-    return f"{head} (largest |J_ij| = {format_number(np.abs(off).max())}, on the diagonal {format_number(diagonal)}): {every}"
+    every = text("jacobian.off.every") if count == off.size else text("jacobian.off.some")
+    largest, diagonal = format_number(np.abs(off).max()), format_number(diagonal)
+    return head + text("jacobian.off.largest", largest=largest, diagonal=diagonal, every=every)
 
 
 def timing_lines(report):
@@ -213,18 +235,28 @@ def timing_lines(report):
     rows = REFERENCE_WIDTH * REFERENCE_BATCH
     n = report["x"].size
     return [
-        TIMINGS_HEADER,
-        f"at n = {n}: building J ({n} VJPs) {format_seconds(report['explicit_seconds'])}, "
-        f"one VJP {format_seconds(report['vjp_seconds'])}",
-        f"{REFERENCE_WIDTH} wide, batch {REFERENCE_BATCH}: one VJP {format_seconds(report['reference_vjp_seconds'])}"
-        f"{' (measured at width 512, × 64)' if report['op'] == 'matmul W' else ''}; "
-        f"building J would take {rows:,} of them ≈ {format_seconds(report['reference_explicit_seconds'])}",
+        text("jacobian.timings.header"),
+        text(
+            "jacobian.timings.here",
+            n=n,
+            explicit=format_seconds(report["explicit_seconds"]),
+            vjp=format_seconds(report["vjp_seconds"]),
+        ),
+        text(
+            "jacobian.timings.reference",
+            width=REFERENCE_WIDTH,
+            batch=REFERENCE_BATCH,
+            vjp=format_seconds(report["reference_vjp_seconds"]),
+            scaled=text("jacobian.timings.scaled") if report["op"] == "matmul W" else "",
+            rows=f"{rows:,}",
+            explicit=format_seconds(report["reference_explicit_seconds"]),
+        ),
     ]
 
 
 def matrix_lines(J):
     """The numbers of the heat map, one row of J per line (4 significant digits)."""
-    return ["heat map (rows of J):"] + ["  " + " ".join(format_number(v) for v in row) for row in np.asarray(J)]
+    return [text("jacobian.heat_map")] + ["  " + " ".join(format_number(v) for v in row) for row in np.asarray(J)]
 
 
 class JacobianExplorer(Explorer):
@@ -256,7 +288,7 @@ class JacobianExplorer(Explorer):
     def _setting(self, op, n):
         if (op, n) not in self._shown:
             report = jacobian_report(op, fixed_input(n))
-            figure = plot_jacobian(report["jacobian"], title=f"Jacobian of {op}, n = {n}")
+            figure = plot_jacobian(report["jacobian"], title=text("jacobian.title", op=op, n=n))
             lines = report_lines(report) + matrix_lines(figure.backpropnb_data["matrix"])
             self._shown[op, n] = (png_bytes(figure), lines, timing_lines(report))
         return self._shown[op, n]

@@ -34,6 +34,17 @@ from .. import engine
 
 EXAMPLES = ("f = (x + y) · z", "sigmoid neuron (primitive gates)", "sigmoid neuron (fused σ)")
 CUSTOM = "your graph"
+_KEYS = dict(zip(EXAMPLES, ("f_xyz", "neuron_gates", "neuron_fused")))  # the examples' keys in the i18n tables
+
+
+def _option(name):
+    """An example in the dropdown: its English name is its value; another language shows its own label.
+
+    >>> _option(EXAMPLES[0])
+    'f = (x + y) · z'
+    """
+    label = text("stepper.examples." + _KEYS.get(name, "custom"))
+    return name if label == name else (label, name)
 
 
 def _neuron_inputs():
@@ -93,7 +104,7 @@ def label(node, output):
     if node is output:
         return "L"
     if node.op is None:
-        return format_array(node.data) if not node.requires_grad else "leaf"
+        return format_array(node.data) if not node.requires_grad else text("stepper.leaf")
     return f"[{gate_symbol(node)}]"
 
 
@@ -117,7 +128,7 @@ def _arithmetic(step, output):
     for i, parent in enumerate(step.node.parents):
         name = label(parent, output)
         if step.downstream[i] is None:
-            constants.append(f"(the constant {name} gets no gradient)")
+            constants.append(text("stepper.constant", name=name))
             continue
         if step.local is None:
             downstream.append(f"d{out}/d{name} = {format_array(step.downstream[i])}")
@@ -125,11 +136,10 @@ def _arithmetic(step, output):
         local.append(f"d{me}/d{name} = {format_array(step.local[i])}")
         downstream.append(f"d{out}/d{name} = {format_array(step.local[i])} × {up} = {format_array(step.downstream[i])}")
     if step.local is None:
-        local = [f"not shown: {me} has shape {step.node.shape}; the vector-Jacobian product is applied directly"]
+        local = [text("stepper.local_not_shown", me=me, shape=step.node.shape)]
     return [
-        f"  upstream    d{out}/d{me} = {up}"
-        + (" (the seed: the output's gradient with respect to itself)" if step.node is output else ""),
-        "  local       " + (", ".join(local) or "none (all inputs are constants)"),
+        f"  upstream    d{out}/d{me} = {up}" + (text("stepper.seed") if step.node is output else ""),
+        "  local       " + (", ".join(local) or text("stepper.local_none")),
         "  downstream  " + ", ".join(downstream + constants) + "   (downstream = local × upstream)",
     ]
 
@@ -159,14 +169,14 @@ MAX_LEAVES = 8  # leaves listed in "gradients so far"; a big graph's others are 
 def _gradients_so_far(r, k, leaves):
     """One line with the gradient every leaf has received after step k (0-based), or none yet."""
     if k < 0 or not leaves:
-        return "gradients so far: none yet" if leaves else "no inputs need a gradient"
+        return text("stepper.gradients_none") if leaves else text("stepper.no_inputs")
     parts = []
     for leaf in leaves[:MAX_LEAVES]:
         grad = r.received(leaf, k)
         parts.append(f"{label(leaf, r.output)} = {'…' if grad is None else format_array(grad)}")
     if len(leaves) > MAX_LEAVES:
-        parts.append(f"… and {len(leaves) - MAX_LEAVES:,} more inputs")
-    return "gradients so far: " + ", ".join(parts)
+        parts.append(text("stepper.more_inputs", count=f"{len(leaves) - MAX_LEAVES:,}"))
+    return text("stepper.gradients_so_far", parts=", ".join(parts))
 
 
 def step_lines(r, k, leaves=None):
@@ -188,10 +198,10 @@ def step_lines(r, k, leaves=None):
         raise ValueError(f"BackwardStepper: step {k!r} is out of range; this graph has steps 0 to {n}")
     out = label(y, y)
     if k == 0:
-        start = f"next: the backward pass starts at {out} with d{out}/d{out} = 1" if n else "nothing to backpropagate"
-        return [f"step 0 of {n}: forward pass done, {out} = {format_array(y.data)}; {start}"]
+        start = text("stepper.starts_at", out=out) if n else text("stepper.nothing")
+        return [text("stepper.forward_done", total=n, out=out, value=format_array(y.data), start=start)]
     step = r.step(k - 1)
-    head = f"step {k} of {n}: {label(step.node, y)} = {expression(step.node, y)}"
+    head = text("stepper.step_of", step=k, total=n) + f": {label(step.node, y)} = {expression(step.node, y)}"
     lines = [head, *_arithmetic(step, y), _gradients_so_far(r, k - 1, leaves)]
     if k == n:
         lines.append(done_line(len(leaves), out))
@@ -204,8 +214,8 @@ def done_line(inputs, out="L"):
     >>> done_line(3, "f")
     'backward pass complete: every gradient is in place (df/d· of all 3 inputs); reset starts again'
     """
-    what = f"d{out}/d· of the one input" if inputs == 1 else f"d{out}/d· of all {inputs} inputs"
-    return f"backward pass complete: every gradient is in place ({what}); reset starts again"
+    what = text("stepper.done_one", out=out) if inputs == 1 else text("stepper.done_all", out=out, inputs=inputs)
+    return text("stepper.done", what=what)
 
 
 LONG = 1000  # steps beyond which the stepper does not replay the whole pass up front
@@ -349,7 +359,7 @@ class BackwardStepper(Explorer):
         controls = {
             # as wide as its longest option, so that "sigmoid neuron (primitive gates)" is never cut
             "example": widgets.Dropdown(
-                options=list(self._graphs),
+                options=[_option(name) for name in self._graphs],
                 value=chosen,
                 description=text("stepper.example"),
                 layout=widgets.Layout(width="max-content"),
