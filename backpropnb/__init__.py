@@ -34,6 +34,10 @@ def __getattr__(name):
         from .render import draw
 
         return draw
+    if name == "widgets":  # bp.widgets.NetworkPlayground and the other explorers, loaded on first use
+        import importlib
+
+        return importlib.import_module(".widgets", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

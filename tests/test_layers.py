@@ -22,6 +22,7 @@ LAYERS = {
     "functional": 2,
     "trace": 2,
     "lecture": 2,
+    "playground": 2,
     "render": 3,
     "exercises": 3,
     "widgets": 4,

@@ -16,6 +16,8 @@ _HOMES = {
     "BackwardStepper": "stepper",
     "JacobianExplorer": "jacobian",
     "HVPExplorer": "hvp",
+    "NetworkPlayground": "playground",
+    "show": "_static",
 }
 
 __all__ = list(_HOMES)

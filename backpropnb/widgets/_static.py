@@ -55,6 +55,39 @@ def ipython_display(explorer, **kwargs):
         explorer._handle_displayed(**kwargs)
 
 
+class Shown:
+    """A widget on display with its static picture; ``update()`` takes the picture again (see ``show``)."""
+
+    def __init__(self, widget, handle):
+        self.widget, self.handle = widget, handle
+
+    def update(self):
+        """Replace the stored picture with one of the widget's state now (the live view stays as it is)."""
+        if self.handle is not None:  # None outside Jupyter, where nothing is on display
+            self.handle.update(mimebundle(self.widget), raw=True)
+
+
+def show(widget):
+    """Display any widget with a static picture of its state, for viewers without widgets (GitHub, nbviewer).
+
+    A plain ``display(VBox(...))`` leaves only a one-line repr in a saved
+    notebook. ``show`` adds the picture; call ``.update()`` on what it returns
+    once the widget has its final state (a training curve at the end of the
+    loop), so the saved notebook shows that state.
+
+    >>> shown = show(widgets.HTML("<b>loss 0.1</b>"))  # outside Jupyter, display prints the data  # doctest: +ELLIPSIS
+    {'text/plain': "HTML(value='<b>loss 0.1</b>')", ...}
+    >>> "<b>loss 0.1</b>" in mimebundle(shown.widget)["text/html"]
+    True
+    """
+    from IPython.display import display
+
+    handle = display(mimebundle(widget), raw=True, display_id=True)
+    if IPYWIDGETS_7 and widget._view_name is not None:
+        widget._handle_displayed()
+    return Shown(widget, handle)
+
+
 def _short(text, limit=110):
     return text if len(text) <= limit else text[:limit] + "…"
 
