@@ -1,5 +1,6 @@
 """Stamp the repository's GitHub path into the README badges, the "Open in Colab" links and every
-notebook's first cell (the one that installs backpropnb where it is missing).
+notebook's first cell (the one that installs backpropnb where it is missing), in both editions:
+README.md for notebooks/, README.ko.md for the Korean notebooks in notebooks/ko/.
 
 The path is one setting in one place: ``[project.urls] Repository`` in pyproject.toml. Until the
 project is published it is the placeholder ``OWNER/REPO``; change it there, then run::
@@ -23,10 +24,12 @@ import tomllib
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 README = ROOT / "README.md"
+README_KO = ROOT / "README.ko.md"
+KOREAN = NOTEBOOKS / "ko"
 BRANCH = "main"
 INSTALL_TAG = "backpropnb-install"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-BINDER_LINE = re.compile(r"^\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(.*\)$", re.M)
+BINDER_LINE = re.compile(r"^\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\((.*)\)$", re.M)
 TABLE_START, TABLE_END = "<!-- colab-links: start -->", "<!-- colab-links: end -->"
 
 
@@ -39,21 +42,34 @@ def repository(pyproject=ROOT / "pyproject.toml"):
     return match.group(1)
 
 
-def tutorials():
-    return sorted(NOTEBOOKS.glob("[0-9]*.ipynb"))
+def editions():
+    """Each README with the notebook folder its table links: English first, then Korean."""
+    return [(README, NOTEBOOKS), (README_KO, KOREAN)]
 
 
-def exercises():
+def tutorials(edition=None):
+    """The tutorials of one edition's folder (``NOTEBOOKS`` or ``KOREAN``), or of both."""
+    folders = [edition] if edition else [folder for _, folder in editions()]
+    return [path for folder in folders for path in sorted(folder.glob("[0-9]*.ipynb"))]
+
+
+def exercises(edition=None):
     """Exercise notebooks: the solutions (their generator copies the install cell) and the students'."""
-    found = []
-    for folder in ("solutions", "exercises"):
-        found += sorted((NOTEBOOKS / folder).glob("[0-9]*.ipynb"))
-    return found
+    folders = [edition] if edition else [folder for _, folder in editions()]
+    return [
+        path
+        for folder in folders
+        for sub in ("solutions", "exercises")
+        for path in sorted((folder / sub).glob("[0-9]*.ipynb"))
+    ]
 
 
-def handed_out():
+def handed_out(edition=None):
     """The notebooks a student opens: tutorials and student exercise notebooks (not solutions)."""
-    return tutorials() + [p for p in exercises() if "solution" not in p.name and p.parent.name != "solutions"]
+    folders = [edition] if edition else [folder for _, folder in editions()]
+    return [
+        path for folder in folders for path in tutorials(folder) + sorted((folder / "exercises").glob("[0-9]*.ipynb"))
+    ]
 
 
 def install_source(repo):
@@ -69,8 +85,10 @@ def colab_url(repo, path):
     return f"https://colab.research.google.com/github/{repo}/blob/{BRANCH}/{path.relative_to(ROOT).as_posix()}"
 
 
-def binder_line(repo):
-    return f"[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{repo}/HEAD?labpath=notebooks)"
+def binder_line(repo, edition=NOTEBOOKS):
+    """The Binder badge that opens JupyterLab on the edition's folder."""
+    labpath = edition.relative_to(ROOT).as_posix()
+    return f"[![Binder](https://mybinder.org/badge_logo.svg)](https://mybinder.org/v2/gh/{repo}/HEAD?labpath={labpath})"
 
 
 def title(path):
@@ -83,20 +101,24 @@ def title(path):
     return path.stem
 
 
-def links_table(repo):
-    rows = ["| notebook | open it in Colab |", "| --- | --- |"]
-    for path in handed_out():
+HEADERS = {NOTEBOOKS: "| notebook | open it in Colab |", KOREAN: "| 노트북 | Colab에서 열기 |"}
+
+
+def links_table(repo, edition=NOTEBOOKS):
+    rows = [HEADERS[edition], "| --- | --- |"]
+    for path in handed_out(edition):
         link = f"[![Open In Colab]({COLAB_BADGE})]({colab_url(repo, path)})"
         rows.append(f"| [{title(path)}]({path.relative_to(ROOT).as_posix()}) | {link} |")
     return "\n".join([TABLE_START, *rows, TABLE_END])
 
 
-def stamped_readme(text, repo):
-    text = BINDER_LINE.sub(binder_line(repo), text, count=1)
+def stamped_readme(text, repo, edition=NOTEBOOKS):
+    text = BINDER_LINE.sub(lambda _: binder_line(repo, edition), text, count=1)
     block = re.compile(re.escape(TABLE_START) + r".*?" + re.escape(TABLE_END), re.S)
     if not block.search(text):
-        raise ValueError(f"links.py: README.md has no {TABLE_START} … {TABLE_END} block for the Colab links")
-    return block.sub(lambda _: links_table(repo), text, count=1)
+        readme = dict((folder, path) for path, folder in editions())[edition].name
+        raise ValueError(f"links.py: {readme} has no {TABLE_START} … {TABLE_END} block for the Colab links")
+    return block.sub(lambda _: links_table(repo, edition), text, count=1)
 
 
 def stamp_notebook(notebook, repo):
@@ -123,12 +145,13 @@ def main(arguments):
     check = "--check" in arguments
     repo = repository()
     stale = []
-    readme = README.read_text(encoding="utf-8")
-    new_readme = stamped_readme(readme, repo)
-    if new_readme != readme:
-        stale.append(README)
-        if not check:
-            README.write_text(new_readme, encoding="utf-8")
+    for path, edition in editions():
+        readme = path.read_text(encoding="utf-8")
+        new_readme = stamped_readme(readme, repo, edition)
+        if new_readme != readme:
+            stale.append(path)
+            if not check:
+                path.write_text(new_readme, encoding="utf-8")
     for path in tutorials() + exercises():
         notebook = nbformat.read(path, as_version=4)
         if stamp_notebook(notebook, repo):

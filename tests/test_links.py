@@ -26,7 +26,7 @@ def test_everything_is_stamped_with_the_one_setting(capsys):
 
 
 def test_every_link_in_the_readme_and_notebooks_uses_the_setting():
-    texts = {ROOT / "README.md": (ROOT / "README.md").read_text(encoding="utf-8")}
+    texts = {readme: readme.read_text(encoding="utf-8") for readme, _ in links.editions()}
     texts.update({path: path.read_text(encoding="utf-8") for path in ALL})
     patterns = [
         r"mybinder\.org/v2/gh/([^/\s)]+/[^/\s)]+)/",
@@ -42,13 +42,17 @@ def test_every_link_in_the_readme_and_notebooks_uses_the_setting():
     assert seen >= 1 + 2 * len(links.handed_out())
 
 
-def test_readme_links_every_handed_out_notebook_to_colab():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    handed_out = links.handed_out()
-    assert len([p for p in handed_out if p.parent.name == "notebooks"]) == 6
+@pytest.mark.parametrize("readme, edition", links.editions(), ids=["en", "ko"])
+def test_readme_links_every_handed_out_notebook_to_colab(readme, edition):
+    text = readme.read_text(encoding="utf-8")
+    handed_out = links.handed_out(edition)
+    assert len(links.tutorials(edition)) == 7
+    assert len(handed_out) > 7  # the student exercise notebooks too
     for path in handed_out:
-        assert links.colab_url(REPO, path) in readme, path.name
-    assert "solution" not in readme[readme.index(links.TABLE_START) : readme.index(links.TABLE_END)]
+        assert path.is_relative_to(edition)
+        assert links.colab_url(REPO, path) in text, path.name
+    assert "solution" not in text[text.index(links.TABLE_START) : text.index(links.TABLE_END)]
+    assert links.binder_line(REPO, edition) in text
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
