@@ -37,9 +37,9 @@ _ALLOWED_WORDS = """
 upstream local downstream gradient up down
 add mul max min copy sigmoid relu softmax matmul tanh exp log sum mean pow div sub neg
 grad dx dy dz df dq dL dtype float32 float64 max_nodes
-ms µs min B KB MB GB TB x_j y_i J_ij
+ms µs min B KB MB GB TB x_j y_i J_ij e_i
 numpy np diag size Tensor bp backpropnb Function forward ctx save_for_backward gradcheck backward create_graph
-True False None return
+True False None return data eps linalg eigvalsh minimum maximum saddle
 """  # the last two lines: code a learner types
 ALLOWED = frozenset(_ALLOWED_WORDS.split())
 

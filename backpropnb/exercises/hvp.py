@@ -18,6 +18,7 @@ import numpy as np
 from .. import grad, hessian, hvp, tensor
 from ..finite_differences import central_difference, numeric_gradient
 from ..formatting import format_values
+from ..i18n import text
 from ..lecture import bowl, rosenbrock, saddle
 from ._check import CheckFailed, call, checker, describe, expect_close, random_generator, to_array
 
@@ -54,27 +55,21 @@ def _cases():
 def _hvp_hint(f, x, v, got):
     got = to_array(got, "H·v")
     if got is not None and got.shape == () and x.shape != ():
-        return (
-            "one number is the scalar grad · v itself; backpropagate through it and return the gradient that lands"
-            " on x. For that, grad · v must be a Tensor with a graph: compute the gradient with create_graph=True"
-        )
+        return text("checkers.hvp.scalar")
     if got is None or got.shape != x.shape:
         return ""
     g = grad(f)(x)
     H_v = hessian(f)(x) @ v
     if np.allclose(got, g + H_v) and not np.allclose(g, 0):
-        return "that is grad + H·v: x.grad still held the first gradient; set x.grad = None before the second backward"
+        return text("checkers.hvp.grad_plus", name="x", result="H·v")
     if np.allclose(got, 0) and not np.allclose(H_v, 0):
-        return (
-            "all zeros: the gradient was a constant, with no graph to backpropagate through; compute it with"
-            " create_graph=True (or bp.grad(f) of a Tensor x) so the second backward can differentiate it"
-        )
+        return text("checkers.hvp.zeros", function="f", name="x")
     if np.allclose(got, g):
-        return "that is the gradient itself; backpropagate once more, through the scalar grad · v"
+        return text("checkers.hvp.gradient_itself")
     if np.allclose(got, g * v):
-        return "that is grad * v element by element; sum it to the scalar grad · v, then backpropagate through it"
+        return text("checkers.hvp.elementwise")
     if np.allclose(got, v):
-        return "that is v itself: did you read .grad of the right tensor?"
+        return text("checkers.hvp.v_itself")
     return ""
 
 
@@ -92,17 +87,11 @@ def check_hvp_double_backprop(hvp_double_backprop):
     for f, name, x, v in _cases():
         got = call(hvp_double_backprop, f, x.copy(), v.copy())
         if got is None:
-            raise CheckFailed(
-                "your H·v is None. If you returned x.grad, nothing flowed back to x in the second backward: "
-                "grad · v had no graph leading to x, as when the first gradient is taken as plain numbers "
-                "(backward() without create_graph=True, or bp.grad(f) of x.data). Compute it with "
-                "create_graph=True (f(x).backward(create_graph=True), then x.grad is a Tensor with a graph) "
-                "and backpropagate through (x.grad * v).sum(). (Or did you forget a `return`?)"
-            )
+            raise CheckFailed(text("checkers.hvp.none"))
         at = f"f = {name}, x={format_values(x)}, v={format_values(v)}"
         expect_close("H·v", got, hessian(f)(x) @ v, at=at, of="x", hint=_hvp_hint(f, x, v, got))
         numeric = central_difference(grad(f), x, v, eps=1e-5)
-        expect_close("H·v", got, numeric, at=at + " (finite differences of gradients)", rtol=1e-5)
+        expect_close("H·v", got, numeric, at=at + text("checkers.hvp.of_gradients"), rtol=1e-5)
 
 
 @checker("hvp_finite_difference")
@@ -120,7 +109,7 @@ def check_hvp_finite_difference(hvp_finite_difference):
         hint = _hvp_hint(f, x, v, got)
         doubled = got is not None and np.shape(to_array(got, "H·v")) == x.shape and not np.allclose(expected, 0)
         if not hint and doubled and np.allclose(to_array(got), 2 * expected, rtol=1e-3, atol=1e-5):
-            hint = "twice too large: a central difference divides by 2ε"
+            hint = text("checkers.hvp.twice")
         # A finite difference is only accurate to about eps (one-sided) or eps² (central).
         expect_close("H·v", got, expected, at=at, of="x", hint=hint, rtol=1e-3, atol=1e-3)
         # With a large step the formula shows: a central difference has no error of order ε, a one-sided one has.
@@ -130,9 +119,9 @@ def check_hvp_finite_difference(hvp_finite_difference):
         one_sided = (grad(f)(x + eps * v) - grad(f)(x)) / eps
         hint = ""
         if np.allclose(to_array(got, "H·v"), one_sided) and not np.allclose(one_sided, central):
-            hint = "that is a one-sided difference (∇f(x + εv) − ∇f(x)) / ε; the central one uses x + εv and x − εv"
+            hint = text("checkers.hvp.one_sided")
         elif np.allclose(to_array(got), expected, rtol=1e-3, atol=1e-3) and not np.allclose(central, expected):
-            hint = "use the eps argument your function is given, not a step of your own"
+            hint = text("checkers.hvp.own_eps")
         expect_close("H·v", got, central, at=at + f", eps={eps}", of="x", hint=hint, rtol=1e-7, atol=1e-9)
 
 
@@ -153,30 +142,35 @@ def check_classify_critical_point(classify_critical_point):
     True
     """
     cases = [
-        (2 * np.eye(2), "the bowl x² + y²"),
-        (np.diag([2.0, -2.0]), "the saddle x² − y²"),
-        (-2 * np.eye(2), "the cap −x² − y²"),
+        (2 * np.eye(2), text("checkers.hvp.bowl")),
+        (np.diag([2.0, -2.0]), text("checkers.hvp.saddle")),
+        (-2 * np.eye(2), text("checkers.hvp.cap")),
         (np.array([[1.0, 2.0], [2.0, 1.0]]), "[[1, 2], [2, 1]]"),
         (np.array([[-1.0, 0.5], [0.5, -3.0]]), "[[-1, 0.5], [0.5, -3]]"),
     ]
     rng = random_generator(52)
     for _ in range(3):
         A = rng.normal(size=(3, 3))
-        cases.append((A @ A.T + 0.1 * np.eye(3), "a random 3×3 positive definite matrix"))
+        cases.append((A @ A.T + 0.1 * np.eye(3), text("checkers.hvp.random_definite")))
     for H, name in cases:
         eigenvalues = np.linalg.eigvalsh(H)
         expected = "minimum" if np.all(eigenvalues > 0) else "maximum" if np.all(eigenvalues < 0) else "saddle"
         got = call(classify_critical_point, H.copy())
         if not isinstance(got, str) or got.strip().lower() not in _VERDICTS:
-            raise CheckFailed(f'return one of "minimum", "maximum", "saddle"; for {name} you returned {describe(got)}.')
+            raise CheckFailed(text("checkers.hvp.verdicts", name=name, got=describe(got)))
         if got.strip().lower() != expected:
             hint = ""
             if np.all(np.diag(H) > 0) and expected == "saddle":
-                hint = (
-                    " Its diagonal is positive, but that is not enough: look at the eigenvalues (np.linalg.eigvalsh)."
-                )
+                hint = text("checkers.hvp.diagonal")
             raise CheckFailed(
-                f"for H = {name} (eigenvalues {format_values(eigenvalues)}) the answer is {expected!r}, you said {got!r}.{hint}"
+                text(
+                    "checkers.hvp.verdict",
+                    name=name,
+                    eigenvalues=format_values(eigenvalues),
+                    expected=expected,
+                    got=got,
+                )
+                + hint
             )
 
 
@@ -192,18 +186,18 @@ def check_laplacian(laplacian):
     cases = [(f, name, x) for f, name, x, _ in _cases()]
     cases.append((lambda p: (p**3).sum(), "sum(x³)", rng.normal(size=5)))
     for f, name, x in cases:
-        got = to_array(call(laplacian, f, x.copy()), "Laplacian", "one number")
+        got = to_array(call(laplacian, f, x.copy()), "Laplacian", text("checkers.hvp.one_number"))
         H = hessian(f)(x)
         at = f"f = {name}, x={format_values(x)}"
         if got is not None and got.size != 1:
-            raise CheckFailed(f"your Laplacian has shape {got.shape} at {at}; it is one number: add up the diagonal.")
+            raise CheckFailed(text("checkers.hvp.laplacian_shape", shape=got.shape, at=at))
         got = None if got is None else got.reshape(())
         hint = ""
         if got is not None and np.isclose(got, H.sum()) and not np.isclose(H.sum(), np.trace(H)):
-            hint = "that is the sum of all entries of H; the trace keeps only the diagonal, e_iᵀ H e_i"
+            hint = text("checkers.hvp.all_entries")
         expect_close("Laplacian", got, np.trace(H), at=at, hint=hint)
         numeric = _second_difference_trace(f, x)
-        expect_close("Laplacian", got, numeric, at=at + " (finite differences)", rtol=1e-4, atol=1e-4)
+        expect_close("Laplacian", got, numeric, at=at + text("checkers.finite_differences"), rtol=1e-4, atol=1e-4)
 
 
 def _second_difference_trace(f, x, h=5e-5):
@@ -246,17 +240,14 @@ def check_gradient_norm_penalty(penalty_gradient):
         hint = ""
         if got is not None and np.shape(to_array(got, "dP/dw")) == w.shape:
             if np.allclose(to_array(got), expected / 2):
-                hint = "half of it: the derivative of ||g||² is 2·H·g"
+                hint = text("checkers.hvp.half")
             elif np.allclose(to_array(got), 2 * g):
-                hint = "that treats the gradient as a constant; build it with create_graph so it can be differentiated"
+                hint = text("checkers.hvp.constant")
             elif np.allclose(to_array(got), g + expected) and not np.allclose(g, 0):
-                hint = "that is grad + dP/dw: w.grad still held the first gradient; set w.grad = None before the second backward"
+                hint = text("checkers.hvp.grad_plus", name="w", result="dP/dw")
             elif np.allclose(to_array(got), 0) and not np.allclose(expected, 0):
-                hint = (
-                    "all zeros: the gradient was a constant, with no graph to backpropagate through; compute it with"
-                    " create_graph=True (or bp.grad(loss) of a Tensor w) so it can be differentiated"
-                )
+                hint = text("checkers.hvp.zeros", function="loss", name="w")
         at = f"loss = {name}"
         expect_close("dP/dw", got, expected, at=at, hint=hint)
         numeric = numeric_gradient(lambda v, loss=loss: np.sum(grad(loss)(v) ** 2), w)
-        expect_close("dP/dw", got, numeric, at=at + " (finite differences)", rtol=1e-5, atol=1e-6)
+        expect_close("dP/dw", got, numeric, at=at + text("checkers.finite_differences"), rtol=1e-5, atol=1e-6)
