@@ -41,7 +41,7 @@ def nbgrader(grade_id, *, solution=False, grade=False, locked=False, points=None
 
 def test_every_exercise_has_a_solution_and_a_student_notebook_of_the_same_name():
     students = sorted(p.name for p in (ROOT / "notebooks/exercises").glob("*.ipynb"))
-    assert len(SOLUTIONS) == 5
+    assert len(SOLUTIONS) == 6
     assert students == [p.name for p in SOLUTIONS]
 
 

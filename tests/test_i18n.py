@@ -39,7 +39,7 @@ add mul max min copy sigmoid relu softmax matmul tanh exp log sum mean pow div s
 grad dx dy dz df dq dL dtype float32 float64 max_nodes
 ms µs min B KB MB GB TB x_j y_i J_ij e_i
 numpy np diag size Tensor bp backpropnb Function forward ctx save_for_backward gradcheck backward create_graph
-True False None return data eps linalg eigvalsh minimum maximum saddle
+True False None return data eps linalg eigvalsh minimum maximum saddle reg_rate sign smallest_layer
 """  # the last two lines: code a learner types
 ALLOWED = frozenset(_ALLOWED_WORDS.split())
 

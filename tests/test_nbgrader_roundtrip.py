@@ -1,7 +1,8 @@
 """A class, for real: every exercise goes through nbgrader from the teacher's source to the students' feedback.
 
 In a temporary course directory with docs/nbgrader_config.py, the teacher runs, for each exercise
-notebook of notebooks/solutions/, ``generate_assignment`` and ``release_assignment``; four students
+notebook of notebooks/solutions/ and of the Korean notebooks/ko/solutions/ (``ex01`` … ``ex06``,
+``ex01ko`` … ``ex06ko``), ``generate_assignment`` and ``release_assignment``; four students
 (the local file-system exchange, in a temporary root) ``fetch_assignment``, answer, ``submit``; the
 teacher ``collect``s, ``autograde``s, ``generate_feedback``s and ``release_feedback``s; the students
 ``fetch_feedback``. docs/teaching.md shows the same commands.
@@ -42,7 +43,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv-nbgrader"
 PYTHON = VENV / "bin" / "python"
-SOLUTIONS = sorted((ROOT / "notebooks/solutions").glob("[0-9]*.ipynb"))
+SOLUTIONS = sorted((ROOT / "notebooks/solutions").glob("[0-9]*.ipynb")) + sorted(
+    (ROOT / "notebooks/ko/solutions").glob("[0-9]*.ipynb")
+)
 STUDENTS = ["ada", "ben", "cy", "dee"]
 TIMEOUT = 6  # autograde's per-cell timeout here: every real cell takes well under a second
 
@@ -50,8 +53,19 @@ pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("nbgrader")]
 
 
 def assignment_of(path):
-    """``ex01`` for ``01_scalar_gates.ipynb``."""
-    return "ex" + path.name[:2]
+    """``ex01`` for notebooks/solutions/01_scalar_gates.ipynb, ``ex01ko`` for its Korean twin."""
+    return "ex" + path.name[:2] + ("ko" if path.parent.parent.name == "ko" else "")
+
+
+def base(assignment):
+    """The English assignment a Korean one translates (same code, same cells): ``ex01ko`` -> ``ex01``."""
+    return assignment.removesuffix("ko")
+
+
+def committed_student_notebook(assignment):
+    """The committed student notebook of an assignment: notebooks/[ko/]exercises/<name>."""
+    solution = ASSIGNMENTS[assignment]
+    return nbformat.read(solution.parent.parent / "exercises" / solution.name, as_version=4)
 
 
 ASSIGNMENTS = {assignment_of(path): path for path in SOLUTIONS}
@@ -155,6 +169,10 @@ MISTAKES = {
     ),
     "laplacian": with_bodies("laplacian", "return bp.hessian(f)(x).sum()"),
     "gradient_norm_penalty": with_bodies("gradient_norm_penalty", "return 2 * bp.grad(loss)(w)"),
+    "weight_gradient": with_bodies("weight_gradient", "return np.mean(upstream * local)"),
+    "layer_gradient": with_bodies("layer_gradient", "return upstream.T @ A"),
+    "l2_gradient": with_bodies("l2_gradient", "return data_gradient + 2 * reg_rate * W"),
+    "smallest_layer": with_bodies("smallest_layer", "return 6"),
 }
 
 WIDGET_CELL = "from backpropnb.widgets import GateExplorer\n\nGateExplorer()"
@@ -174,6 +192,7 @@ def dee(assignment, notebook):
     """Dee's submission: mostly right, with one kind of trouble per notebook."""
     answer(notebook, right_answers(assignment))
     ids = [meta(c).get("grade_id") for c in notebook.cells]
+    assignment = base(assignment)
     if assignment == "ex01":
         answer(notebook, {"mul_backward": with_bodies("mul_backward", "while True:\n    pass")})
         notebook.cells.insert(ids.index("intro") + 1, nbformat.v4.new_code_cell(WIDGET_CELL))
@@ -190,6 +209,8 @@ def dee(assignment, notebook):
         answer(notebook, {"intro": "# my notes\n\nI rewrote the instructions.", "setup": "import numpy as np"})
     elif assignment == "ex05":
         answer(notebook, {"classify_critical_point": MISTAKES["classify_critical_point"]})
+    elif assignment == "ex06":
+        answer(notebook, {"layer_gradient": MISTAKES["layer_gradient"]})
     return notebook
 
 
@@ -216,7 +237,8 @@ def expected_scores(student, assignment):
         "ex03": ["test_norm_wx_backward"],
         "ex04": [],
         "ex05": [grade_cell_after("classify_critical_point")],
-    }[assignment]
+        "ex06": [grade_cell_after("layer_gradient")],
+    }[base(assignment)]
     return {cell: 0.0 if cell in zero else score for cell, score in full.items()}
 
 
@@ -366,36 +388,38 @@ def classroom(tmp_path_factory):
 
 
 def test_the_round_trip_covers_every_exercise_and_student(classroom):
-    assert sorted(ASSIGNMENTS) == ["ex01", "ex02", "ex03", "ex04", "ex05"]
+    english = ["ex01", "ex02", "ex03", "ex04", "ex05", "ex06"]
+    assert sorted(ASSIGNMENTS) == english + [a + "ko" for a in english]
     assert sorted(classroom.scores_by_cell) == sorted((s, a) for s in STUDENTS for a in ASSIGNMENTS)
 
 
 @pytest.mark.parametrize("student", STUDENTS)
-@pytest.mark.parametrize("assignment", ["ex01", "ex02", "ex03", "ex04", "ex05"])
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_each_test_cell_gets_exactly_its_score(classroom, student, assignment):
     assert classroom.scores_by_cell[student, assignment] == expected_scores(student, assignment)
 
 
 def test_the_totals_are_the_lecture_exercises_points(classroom):
     totals = {a: sum(points(a).values()) for a in ASSIGNMENTS}
-    assert totals["ex01"] == 6.0  # 1 + 1 + 1 + 1 + 2
+    assert totals["ex01"] == totals["ex01ko"] == 6.0  # 1 + 1 + 1 + 1 + 2
+    assert totals["ex06"] == totals["ex06ko"] == 8.0  # 2 + 3 + 2 + 1
     ada = {a: sum(classroom.scores_by_cell["ada", a].values()) for a in ASSIGNMENTS}
     dee = sum(classroom.scores_by_cell["dee", "ex01"].values())
     assert ada == totals
     assert dee == 5.0  # the mul gate looped forever: 5 of 6
 
 
-@pytest.mark.parametrize("assignment", ["ex01", "ex02", "ex03", "ex04", "ex05"])
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_the_released_notebook_has_the_committed_student_notebooks_cells(classroom, assignment):
     released = classroom.released(assignment)
-    committed = nbformat.read(ROOT / "notebooks/exercises" / ASSIGNMENTS[assignment].name, as_version=4)
+    committed = committed_student_notebook(assignment)
     assert [(c.cell_type, c.source) for c in released.cells] == [(c.cell_type, c.source) for c in committed.cells]
     assert all(c.outputs == [] for c in released.cells if c.cell_type == "code")
 
 
 def solution_lines(assignment):
     """The code lines of the answers that only the solution has (not also quoted in the instructions)."""
-    committed = nbformat.read(ROOT / "notebooks/exercises" / ASSIGNMENTS[assignment].name, as_version=4)
+    committed = committed_student_notebook(assignment)
     everything_students_get = re.sub(r"`", "", "\n".join(cell.source for cell in committed.cells))
     lines = set()
     for cell in solution_notebook(assignment).cells:
@@ -404,7 +428,7 @@ def solution_lines(assignment):
     return {line for line in lines if line and "SOLUTION" not in line and line not in everything_students_get}
 
 
-@pytest.mark.parametrize("assignment", ["ex01", "ex02", "ex03", "ex04", "ex05"])
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_no_solution_or_hidden_test_reaches_a_student(classroom, assignment):
     ben_feedback = visible_text(classroom.fetched_feedback("ben", assignment))
     released = "\n".join(cell.source for cell in classroom.released(assignment).cells)
@@ -433,7 +457,7 @@ def warnings(output):
     return [line for line in output.splitlines() if "WARNING" in line]
 
 
-@pytest.mark.parametrize("assignment", ["ex01", "ex02", "ex03", "ex04", "ex05"])
+@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
 def test_autograde_warns_only_about_cells_a_student_changed(classroom, assignment):
     expected = {
         "ex03": [
@@ -444,7 +468,7 @@ def test_autograde_warns_only_about_cells_a_student_changed(classroom, assignmen
             "Attribute 'checksum' for cell intro has changed!",
             "Attribute 'checksum' for cell setup has changed!",
         ],
-    }.get(assignment, [])
+    }.get(base(assignment), [])
     found = warnings(classroom.outputs["autograde", assignment])
     assert len(found) == len(expected), "\n".join(found)
     for line, text in zip(found, expected):
@@ -470,8 +494,9 @@ def test_typical_mistakes_score_zero_and_their_feedback_shows_the_checkers_hints
 
 def test_an_untouched_release_says_not_implemented_yet_in_every_check(classroom):
     for assignment in ASSIGNMENTS:
+        said = "아직 구현하지" if assignment.endswith("ko") else "not implemented yet"
         for cell in grade_cells(classroom.autograded("ben", assignment)):
-            assert "not implemented yet" in check_output(cell)
+            assert said in check_output(cell)
             assert not [o for o in cell.outputs if o.output_type == "error"]
 
 
@@ -530,3 +555,13 @@ def test_every_test_cell_is_the_same_in_solution_and_release(classroom):
         released = [c.source for c in grade_cells(classroom.released(assignment))]
         assert solution == released
         assert all(re.fullmatch(r"check_\w+\(\w+\);", source) for source in solution), solution
+
+
+def test_the_korean_exercises_hints_are_korean_in_autograde_and_feedback(classroom):
+    """The Korean release's language cell runs under autograde: every check speaks Korean, the English ones do not."""
+    hangul = re.compile("[\uac00-\ud7a3]")
+    for assignment in ASSIGNMENTS:
+        for student in ("ada", "cy"):
+            for cell in grade_cells(classroom.autograded(student, assignment)):
+                printed = check_output(cell)
+                assert bool(hangul.search(printed)) == assignment.endswith("ko"), (student, assignment, printed)

@@ -30,6 +30,7 @@ from .hvp import (
 from .implicit import check_linear_backward, check_matmul_backward, check_relu_backward, check_relu_jacobian
 from .jacobians import check_norm_wx_backward, check_square_map_jacobian
 from .modular import check_multiply_function, check_neuron_flat, check_sigmoid_function
+from .playground import check_l2_gradient, check_layer_gradient, check_smallest_layer, check_weight_gradient
 
 __all__ = [
     # 01 scalar gates
@@ -56,4 +57,9 @@ __all__ = [
     "check_classify_critical_point",
     "check_laplacian",
     "check_gradient_norm_penalty",
+    # 06 one weight's gradient (the network playground)
+    "check_weight_gradient",
+    "check_layer_gradient",
+    "check_l2_gradient",
+    "check_smallest_layer",
 ]
