@@ -138,3 +138,62 @@ def test_korean_plots_use_a_hangul_font():
         assert FT2Font(path).get_char_index(ord("역")) != 0, path
     finally:
         matplotlib.rcParams["font.family"] = before
+
+
+# Words an explorer shows in either language because they are the API's own values (what a learner types:
+# bp.widgets.NetworkPlayground(dataset="spiral", activation="linear")), neuron names and maths.
+API_VALUES = frozenset(["circle", "xor", "gauss", "spiral", "moons", "sine", "linear", "out", "sin", "v_x", "v_y"])
+
+
+def _visible_texts(widget):
+    """Every text of a widget tree a learner can read: descriptions, tooltips, options, HTML and labels."""
+    import html
+
+    import ipywidgets
+
+    found = []
+    for attribute in ("description", "tooltip", "placeholder"):
+        value = getattr(widget, attribute, None)
+        if isinstance(value, str) and value:
+            found.append(value)
+    found += list(getattr(widget, "_options_labels", ()) or ())
+    if isinstance(widget, (ipywidgets.HTML, ipywidgets.HTMLMath, ipywidgets.Label)):
+        value = re.sub(r"<(style|title)\b.*?</\1>|<!--.*?-->", " ", widget.value, flags=re.S)
+        found.append(html.unescape(re.sub(r"<[^>]+>", " ", value)))
+    for child in getattr(widget, "children", ()) or ():
+        found += _visible_texts(child)
+    return [text for text in found if text.strip()]
+
+
+def _explorer_states():
+    """Each explorer as built, and the playground also trained and switched to its backward view."""
+    import backpropnb.widgets as w
+
+    for name in ("GateExplorer", "BackwardStepper", "JacobianExplorer", "HVPExplorer", "NetworkPlayground"):
+        yield name, getattr(w, name)()
+    playground = w.NetworkPlayground(dataset="spiral", hidden=(3,), regularization="L2", reg_rate=0.01)
+    playground.step(3)
+    playground.controls["mode"].value = "backward"
+    yield "NetworkPlayground trained, backward", playground
+
+
+def test_no_english_text_in_any_korean_explorer():
+    """In Korean every visible word comes from the Korean table: an English literal in a widget shows up here."""
+    i18n.set_language("ko")
+    try:
+        for name, explorer in _explorer_states():
+            texts = _visible_texts(explorer)
+            assert len(texts) >= 5, name
+            assert any(re.search("[\uac00-\ud7a3]", text) for text in texts), name
+            for text in texts:
+                left = [word for word in english_words(text) if word not in API_VALUES]
+                assert not left, (name, left, text[:120])
+    finally:
+        i18n.set_language("en")
+
+
+def test_the_english_check_is_not_blind():
+    """The same walk over an English explorer finds English words (so the Korean test can fail)."""
+    i18n.set_language("en")
+    texts = [text for _, explorer in _explorer_states() for text in _visible_texts(explorer)]
+    assert sum(bool(english_words(text)) for text in texts) >= 10

@@ -389,7 +389,7 @@ def classroom(tmp_path_factory):
 
 def test_the_round_trip_covers_every_exercise_and_student(classroom):
     english = ["ex01", "ex02", "ex03", "ex04", "ex05", "ex06"]
-    assert sorted(ASSIGNMENTS) == english + [a + "ko" for a in english]
+    assert sorted(ASSIGNMENTS) == sorted(english + [a + "ko" for a in english])
     assert sorted(classroom.scores_by_cell) == sorted((s, a) for s in STUDENTS for a in ASSIGNMENTS)
 
 

@@ -293,3 +293,59 @@ def test_every_tutorial_drawing_is_the_same_with_both_dots(path, tmp_path):
         measured, estimated = box_widths(system), box_widths(wheel)
         for node, width in measured.items():
             assert estimated[node] >= width * 0.97, f"{node} of\n{source}\nis narrower with the wheel"
+
+
+def _text_width(text, size, bold, hangul_font):
+    """Points a line of SVG text takes: Hangul in the Hangul font a browser falls back to, the rest in DejaVu Sans."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    fonts = {}
+    width = 0.0
+    for char in text:
+        if "\uac00" <= char <= "\ud7a3":
+            path = hangul_font
+        else:
+            weight = "bold" if bold else "normal"
+            path = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans", weight=weight))
+        if path not in fonts:
+            fonts[path] = FT2Font(path)
+            fonts[path].set_size(72, 72)
+        font = fonts[path]
+        index = font.get_char_index(ord(char))
+        if index:
+            width += font.load_glyph(index).linearHoriAdvance / 65536 / 72 * size
+    return width
+
+
+@pytest.mark.skipif(WHEEL is None, reason="needs the wheel's dot")
+def test_wheel_boxes_fit_korean_labels_in_a_real_hangul_font():
+    """Korean node labels ("값 …", "기울기 …"): every box the wheel draws holds its widest line as a browser draws it."""
+    from matplotlib import font_manager
+
+    from backpropnb.render.fonts import hangul_family
+
+    family = hangul_family()
+    if family is None:
+        pytest.skip("no font with Hangul installed (make chromium installs fonts-noto-cjk)")
+    hangul_font = font_manager.findfont(font_manager.FontProperties(family=family))
+    bp.set_language("ko")
+    try:
+        svg = _dot.pipe_svg(draw(neuron()), _dot.Dot("wheel", WHEEL))
+    finally:
+        bp.set_language("en")
+    widths = box_widths(svg)
+    root = ET.fromstring(svg[svg.find("<svg") :])
+    checked = 0
+    for group in root.iter(f"{SVG}g"):
+        if group.get("class") != "node":
+            continue
+        node = group.find(f"{SVG}title").text
+        for line in group.iter(f"{SVG}text"):
+            text = line.text or ""
+            if not re.search("[\uac00-\ud7a3]", text):
+                continue
+            checked += 1
+            needed = _text_width(text, float(line.get("font-size")), line.get("font-weight") == "bold", hangul_font)
+            assert widths[node] >= needed + 2, f"{node}: box {widths[node]:.1f} pt, {text!r} needs {needed:.1f} pt"
+    assert checked >= 6  # value and gradient lines of every drawn node

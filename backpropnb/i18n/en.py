@@ -269,4 +269,9 @@ STRINGS = {
     "checkers.playground.layer_index": "smallest_layer should be one whole number from 0 to {last} (0 = the weights next to the inputs); you gave {got}.",
     "checkers.playground.layer_range": "smallest_layer should be between 0 and {last}: the network has {count} weight matrices; you gave {got}.",
     "checkers.playground.wrong_layer": "layer {got} is not the one with the smallest gradient. Which way does the gradient travel, and what does each sigmoid's local gradient (at most 0.25) do to it on the way? (did you run section 5 of notebook 07?)",
+    "render.training.step": "step",
+    "render.training.loss": "loss",
+    "render.training.accuracy": "accuracy",
+    "render.training.title": "loss: {loss} after {count} {unit}s",
+    "render.value_at": "f = {value} at ({x}, {y})",
 }

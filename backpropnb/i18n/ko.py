@@ -267,4 +267,9 @@ STRINGS = {
     "checkers.playground.layer_index": "smallest_layer는 0부터 {last}까지의 정수 하나여야 합니다(0 = 입력 바로 다음의 가중치). 받은 값은 {got}입니다.",
     "checkers.playground.layer_range": "smallest_layer는 0과 {last} 사이여야 합니다. 이 신경망의 가중치 행렬은 {count}개입니다. 받은 값은 {got}입니다.",
     "checkers.playground.wrong_layer": "{got}층은 그래디언트가 가장 작은 층이 아닙니다. 그래디언트는 어느 쪽으로 흘러가고, 지나가는 길에 시그모이드의 local 그래디언트(많아야 0.25)가 그것에 무엇을 하나요? (노트북 07의 5절을 실행해 보았나요?)",
+    "render.training.step": "스텝",
+    "render.training.loss": "손실",
+    "render.training.accuracy": "정확도",
+    "render.training.title": "{unit} {count}번 뒤 손실: {loss}",
+    "render.value_at": "({x}, {y})에서 f = {value}",
 }

@@ -163,7 +163,8 @@ class ContourHVP:
         half_width = min(self.bounds[1] - self.bounds[0], self.bounds[3] - self.bounds[2]) / 2
         scale = _arrow_scale(arrows.values(), half_width)
         self._moving, order = _draw_arrows(self.axes, point, arrows, scale, half_width)
-        self.title.set_text(f"f = {format_number(value)} at ({format_number(point[0])}, {format_number(point[1])})")
+        x, y = format_number(point[0]), format_number(point[1])
+        self.title.set_text(_text("render.value_at", value=format_number(value), x=x, y=y))
         self.figure.backpropnb_data = {
             "point": point,
             "v": v,
