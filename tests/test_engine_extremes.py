@@ -209,6 +209,36 @@ def test_log_softmax_second_derivative_at_a_mask_is_finite():
     np.testing.assert_allclose(h, -6 * (np.diag(s) - np.outer(s, s)), rtol=1e-14, atol=1e-15)  # -Σw (diag s - s sᵀ)
 
 
+def test_forward_mode_at_a_mask_matches_the_jacobian():
+    x, t = np.array([-inf, 1.0, 2.0]), np.array([3.0, 1.0, -2.0])
+    s = torch_softmax(x, -1)
+    jacobian = np.diag(s) - np.outer(s, s)  # softmax's; log_softmax's is I - 1 sᵀ
+    _, tangent = bp.jvp(bp.softmax, (x,), (t,))
+    np.testing.assert_allclose(tangent, jacobian @ t, rtol=1e-14, atol=1e-300)
+    _, tangent = bp.jvp(bp.log_softmax, (x,), (t,))
+    np.testing.assert_allclose(tangent, t - s @ t, rtol=1e-14)  # the masked entry moves with its own tangent
+
+
+@pytest.mark.parametrize(
+    ("op", "value", "gradient"),
+    [
+        (bp.softmax, torch_softmax, torch_softmax_grad),
+        (bp.log_softmax, torch_log_softmax, torch_log_softmax_grad),
+        (bp.logsumexp, lambda x, axis: torch_logsumexp(x, axis, keepdims=False), torch_logsumexp_grad),
+    ],
+    ids=["softmax", "log_softmax", "logsumexp"],
+)
+def test_a_float32_mask_keeps_its_dtype(op, value, gradient):
+    data = np.array([[-inf, 0.0, 1.0], [3e38, -3e38, 0.0]], dtype=np.float32)  # 3e38 - -3e38 overflows float32
+    x = bp.tensor(data)
+    out = op(x, axis=-1)
+    out.sum().backward()
+    assert out.dtype == x.grad.dtype == np.float32
+    np.testing.assert_allclose(out.data, value(data, -1), rtol=1e-6)
+    upstream = np.ones(out.shape, np.float32).reshape(2, -1)  # logsumexp's (2,) as (2, 1), beside its input
+    np.testing.assert_allclose(x.grad, gradient(data, upstream, -1), rtol=1e-6, atol=1e-7)
+
+
 # --- cross-entropy ----------------------------------------------------------------------------------
 
 
