@@ -1537,7 +1537,10 @@ softmax = primitive(
     jvp=_softmax_rule,  # softmax's Jacobian diag(s) - s sᵀ is symmetric: J t = Jᵀ t
     symbol="softmax",
     doc="exp(a) / sum(exp(a)) along ``axis``, computed without overflow.\n\n"
-    ">>> softmax(Tensor([0.0, 0.0])).data\narray([0.5, 0.5])",
+    "A -inf entry (a mask) gets probability 0 and no gradient; a slice that is all -inf or holds +inf "
+    "is nan, as in PyTorch.\n\n"
+    ">>> softmax(Tensor([0.0, 0.0])).data\narray([0.5, 0.5])\n"
+    ">>> softmax(Tensor([-np.inf, 0.0])).data\narray([0., 1.])",
     prepare=_along_axis("softmax"),
     export="softmax",
     method="softmax",
@@ -1550,8 +1553,11 @@ log_softmax = primitive(
     lambda g, out, a, axis: g * -expm1(out) - softmax(a, axis=axis) * (sum(g, axis=axis, keepdims=True) - g),
     jvp=lambda t, out, a, axis: t - sum(exp(out) * t, axis=axis, keepdims=True),  # t - Σ softmax·t
     symbol="log_softmax",
-    doc="log(softmax(a)) along ``axis``, computed stably.\n\n"
-    ">>> log_softmax(Tensor([0.0, 0.0])).data.round(4)\narray([-0.6931, -0.6931])",
+    doc="log(softmax(a)) along ``axis``, computed stably: a - logsumexp(a), with the largest term kept apart.\n\n"
+    "A -inf entry (a mask) gives -inf, an overflowing shift too; a slice that is all -inf or holds +inf is nan, "
+    "as in PyTorch.\n\n"
+    ">>> log_softmax(Tensor([0.0, 0.0])).data.round(4)\narray([-0.6931, -0.6931])\n"
+    ">>> log_softmax(Tensor([1e308, -1e308])).data\narray([  0., -inf])",
     prepare=_along_axis("log_softmax"),
     export="log_softmax",
     method="log_softmax",
@@ -1586,9 +1592,10 @@ logsumexp = primitive(
     doc="""log(sum(exp(a))) over ``axis`` (all axes by default), computed without overflow; its gradient is softmax(a).
 
     The max is taken out first (max + log Σ exp(a - max)), so large entries do
-    not overflow and a -inf entry (a mask) adds nothing. As in PyTorch, an
-    all -inf slice gives -inf and one holding +inf gives inf (its gradient is
-    nan there: inf - inf has no limit).
+    not overflow and a -inf entry (a mask) adds nothing and gets no gradient.
+    As in PyTorch, an all -inf slice gives -inf and one holding +inf gives inf;
+    the gradient of either slice is nan (its softmax: inf - inf has no limit),
+    where PyTorch's exp(a - out) leaves 0 beside a +inf.
 
     >>> round(float(logsumexp(Tensor([1000.0, 1000.0])).data), 4)
     1000.6931
