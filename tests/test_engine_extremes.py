@@ -296,6 +296,22 @@ def test_elementwise_ops_at_extremes_match_torch(name, x, value, gradient, shape
     same(slope, gradient, f"{name}'({x!r})")
 
 
+# torch's double backward: sigmoid'' = s(1 - s)(1 - 2s), tanh'' = -2t(1 - t²), exp'' = exp, log'' = -1/x²
+SECOND = [
+    *[("sigmoid", x, 0.0) for x in (inf, -inf, 1e308, -1e308, -0.0)],
+    *[("tanh", x, 0.0) for x in (inf, -inf, 1e308, -1e308, -0.0)],
+    *[("exp", x, y) for x, y in ((inf, inf), (-inf, 0.0), (-1e308, 0.0), (-0.0, 1.0))],
+    *[("log", x, -0.0) for x in (inf, 1e308)],
+]
+
+
+@pytest.mark.parametrize(("name", "x", "second"), SECOND, ids=[f"{n}''({x!r})" for n, x, _ in SECOND])
+def test_second_derivatives_at_extremes_match_torch(name, x, second):
+    h = bp.hessian(lambda t: getattr(bp, name)(t).sum())(np.array([x]))
+    same(h.ravel()[0], second, f"{name}''({x!r})")
+    same(bp.hvp(lambda t: getattr(bp, name)(t).sum())(np.array([x]), np.array([1.0]))[0], second, "hvp")
+
+
 # where the true value or slope is beyond float64 (a pole, an overflow) the numbers are torch's, but the
 # engine says so under the op's name, as everywhere (tests/test_engine_hardening.py); torch is silent
 POLES = [
