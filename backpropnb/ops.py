@@ -769,12 +769,19 @@ log1p = elementwise(
     domain=Domain(low=-1.0, accurate={"float64": (-0.999, 1e300), "float32": (-0.99, 1e30)}),
     reference=lambda m, x: m.log1p(x),
 )
+
+
+def _tanh_derivative(out, a):
+    # 1 - tanh² written as 4σ(2x)σ(-2x): the same number, but it keeps its digits where tanh ≈ ±1;
+    # x is held within ±400 first (where σ(-800) is 0 already), so that 2x cannot overflow near ±1e308
+    twice = 2 * clip(a, -400.0, 400.0)
+    return 4 * sigmoid(twice) * sigmoid(-twice)
+
+
 tanh = elementwise(
     "tanh",
     np.tanh,
-    # 1 - tanh² written as 4σ(2x)σ(-2x): the same number, but it keeps its digits where tanh ≈ ±1;
-    # x is held within ±400 first (where σ(-800) is 0 already), so that 2x cannot overflow near ±1e308
-    lambda out, a: 4 * sigmoid(2 * clip(a, -400.0, 400.0)) * sigmoid(-2 * clip(a, -400.0, 400.0)),
+    _tanh_derivative,
     doc="Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0",
     export="tanh",
     method="tanh",
