@@ -769,11 +769,19 @@ log1p = elementwise(
     domain=Domain(low=-1.0, accurate={"float64": (-0.999, 1e300), "float32": (-0.99, 1e30)}),
     reference=lambda m, x: m.log1p(x),
 )
+
+
+def _tanh_derivative(out, a):
+    # 1 - tanh² written as 4σ(2x)σ(-2x): the same number, but it keeps its digits where tanh ≈ ±1;
+    # x is held within ±400 first (where σ(-800) is 0 already), so that 2x cannot overflow near ±1e308
+    twice = 2 * clip(a, -400.0, 400.0)
+    return 4 * sigmoid(twice) * sigmoid(-twice)
+
+
 tanh = elementwise(
     "tanh",
     np.tanh,
-    # 1 - tanh² written as 4σ(2x)σ(-2x): the same number, but it keeps its digits where tanh ≈ ±1
-    lambda out, a: 4 * sigmoid(2 * a) * sigmoid(-2 * a),
+    _tanh_derivative,
     doc="Elementwise tanh; local gradient 1 - tanh**2.\n\n>>> float(tanh(Tensor(0.0)).data)\n0.0",
     export="tanh",
     method="tanh",
@@ -1476,15 +1484,37 @@ def _softmax_forward(a, axis):
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
+def _log_sum_shifted(shifted, error, axis):
+    """log Σ exp(a - max) along ``axis`` (kept), from :func:`_shifted`'s two parts.
+
+    Each term equal to the max is exactly 1: those are counted apart and the rest
+    added with log1p, which keeps the small terms' digits. A row whose max is
+    +inf or nan (or that is all -inf) has nan shifts, so its sum is nan.
+    """
+    tops = shifted == 0  # a - max rounds to 0 only where a is the max
+    others = np.exp(shifted)
+    others = np.where(tops, 0, others + others * error)
+    ties = np.sum(tops, axis=axis, keepdims=True).astype(shifted.dtype) - 1  # exact: a small integer
+    return np.log1p(ties + np.sum(others, axis=axis, keepdims=True))
+
+
 def _log_softmax_forward(a, axis):
     if a.shape[axis] == 0:
         return a.copy()
     shifted, error = _shifted(a, axis)
-    top = np.expand_dims(np.argmax(a, axis=axis), axis)
-    others = np.exp(shifted)
-    others += others * error
-    np.put_along_axis(others, top, 0, axis=axis)  # the largest term is exactly 1: add it with log1p
-    return (shifted - np.log1p(np.sum(others, axis=axis, keepdims=True))) + error
+    # a row holding +inf or nan is nan throughout, as in PyTorch (inf - inf has no limit to take)
+    return (shifted - _log_sum_shifted(shifted, error, axis)) + error
+
+
+def _logsumexp_forward(a, axis, keepdims):
+    axes = axes_of("logsumexp", axis, a.ndim)
+    if any(a.shape[i] == 0 for i in axes):  # an empty sum is 0, its log -inf (PyTorch's answer)
+        return np.full(_kept_shape(a.shape, axis) if keepdims else np.sum(a, axis=axis).shape, -np.inf, a.dtype)
+    shifted, error = _shifted(a, axes)
+    top = np.max(a, axis=axes, keepdims=True)
+    # max + log Σ exp(a - max); where the max is ±inf that is the answer itself (all -inf: log 0 = -inf)
+    result = np.where(np.isinf(top), top, top + _log_sum_shifted(shifted, error, axes))
+    return result if keepdims else np.squeeze(result, axis=axes)
 
 
 def _one_minus_softmax(a, axis):
@@ -1514,7 +1544,10 @@ softmax = primitive(
     jvp=_softmax_rule,  # softmax's Jacobian diag(s) - s sᵀ is symmetric: J t = Jᵀ t
     symbol="softmax",
     doc="exp(a) / sum(exp(a)) along ``axis``, computed without overflow.\n\n"
-    ">>> softmax(Tensor([0.0, 0.0])).data\narray([0.5, 0.5])",
+    "A -inf entry (a mask) gets probability 0 and no gradient; a slice that is all -inf or holds +inf "
+    "is nan, as in PyTorch.\n\n"
+    ">>> softmax(Tensor([0.0, 0.0])).data\narray([0.5, 0.5])\n"
+    ">>> softmax(Tensor([-np.inf, 0.0])).data\narray([0., 1.])",
     prepare=_along_axis("softmax"),
     export="softmax",
     method="softmax",
@@ -1527,12 +1560,63 @@ log_softmax = primitive(
     lambda g, out, a, axis: g * -expm1(out) - softmax(a, axis=axis) * (sum(g, axis=axis, keepdims=True) - g),
     jvp=lambda t, out, a, axis: t - sum(exp(out) * t, axis=axis, keepdims=True),  # t - Σ softmax·t
     symbol="log_softmax",
-    doc="log(softmax(a)) along ``axis``, computed stably.\n\n"
-    ">>> log_softmax(Tensor([0.0, 0.0])).data.round(4)\narray([-0.6931, -0.6931])",
+    doc="log(softmax(a)) along ``axis``, computed stably: a - logsumexp(a), with the largest term kept apart.\n\n"
+    "A -inf entry (a mask) gives -inf, an overflowing shift too; a slice that is all -inf or holds +inf is nan, "
+    "as in PyTorch.\n\n"
+    ">>> log_softmax(Tensor([0.0, 0.0])).data.round(4)\narray([-0.6931, -0.6931])\n"
+    ">>> log_softmax(Tensor([1e308, -1e308])).data\narray([  0., -inf])",
     prepare=_along_axis("log_softmax"),
     export="log_softmax",
     method="log_softmax",
     examples=[Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": 0})],
+)
+
+
+def _softmax_over(a, axis):
+    """softmax(a) over ``axis`` (None, an int or a tuple): the reduced axes moved last and flattened into one."""
+    axes = axes_of("logsumexp", axis, a.ndim)
+    if len(axes) == 1:
+        return softmax(a, axis=axes[0])
+    kept = [i for i in range(a.ndim) if i not in axes]
+    order = kept + list(axes)
+    moved = a if order == list(range(a.ndim)) else transpose(a, order)
+    flat = softmax(reshape(moved, [a.shape[i] for i in kept] + [-1]), axis=-1)
+    back = reshape(flat, moved.shape)
+    return back if moved is a else transpose(back, tuple(int(i) for i in np.argsort(order)))
+
+
+def _logsumexp_rule(g, out, a, axis, keepdims):
+    # d log Σ exp(a) / da = exp(a) / Σ exp(a): the upstream copied back, times softmax
+    return _sum_rule(g, out, a, axis, keepdims) * _softmax_over(a, axis)
+
+
+logsumexp = primitive(
+    "logsumexp",
+    _logsumexp_forward,
+    _logsumexp_rule,
+    jvp=lambda t, out, a, axis, keepdims: sum(_softmax_over(a, axis) * t, axis=axis, keepdims=keepdims),
+    symbol="logsumexp",
+    doc="""log(sum(exp(a))) over ``axis`` (all axes by default), computed without overflow; its gradient is softmax(a).
+
+    The max is taken out first (max + log Σ exp(a - max)), so large entries do
+    not overflow and a -inf entry (a mask) adds nothing and gets no gradient.
+    As in PyTorch, an all -inf slice gives -inf and one holding +inf gives inf;
+    the gradient of either slice is nan (its softmax: inf - inf has no limit),
+    where PyTorch's exp(a - out) leaves 0 beside a +inf.
+
+    >>> round(float(logsumexp(Tensor([1000.0, 1000.0])).data), 4)
+    1000.6931
+    >>> logsumexp(Tensor([[0.0, -np.inf], [-np.inf, -np.inf]]), axis=1).data
+    array([  0., -inf])
+    """,
+    prepare=_reduction("logsumexp"),
+    export="logsumexp",
+    method="logsumexp",
+    examples=[
+        Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": 1, "keepdims": False}),
+        Example(([[1.0, -2.0, 3.0], [0.5, 0.25, -1.0]],), {"axis": None, "keepdims": True}),
+        Example(([[[1.0, -2.0], [3.0, 0.5]], [[0.25, -1.0], [0.7, 1.3]]],), {"axis": (0, 2), "keepdims": False}),
+    ],
 )
 
 

@@ -127,6 +127,7 @@ def test_softmax_log_softmax_and_cross_entropy_within_a_few_ulps(dtype, logits, 
     logits = logits.astype(dtype)
     p = softmax_reference(logits)
     log_p = [mpmath.log(q) for q in p]
+    log_total = mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(float(v))) for v in logits))
     mpmath.mp.dps = 60
     x = np.array(logits)
     checks = [
@@ -141,9 +142,17 @@ def test_softmax_log_softmax_and_cross_entropy_within_a_few_ulps(dtype, logits, 
             bp.grad(lambda t: bp.cross_entropy(t, [k]))(x),
             [p[j] - (j == k) for j in range(len(p))],
         ),
+        ("logsumexp grad", bp.grad(lambda t: bp.logsumexp(t))(x), p),  # d log Σ exp / dx_j = p_j
     ]
     for what, computed, exact in checks:
         assert computed.dtype == dtype, what
         for j, (c, e) in enumerate(zip(np.ravel(computed), exact)):
             error = ulps(c, e, dtype)
             assert error <= ULPS["first"], f"{what}[{j}] at {logits}: {float(c)!r} vs {float(e)!r}: {error:.1f} ulps"
+    # max + log Σ exp(x - max) adds two terms: where they nearly cancel (the sum near 0) their rounding is allowed
+    computed = bp.logsumexp(bp.tensor(x)).data
+    assert computed.dtype == dtype
+    error = ulps(computed, log_total, dtype, scale=abs(float(np.max(x))) + np.log(len(x)))  # the two terms
+    assert error <= ULPS["first"], (
+        f"logsumexp at {logits}: {float(computed)!r} vs {float(log_total)!r}: {error:.1f} ulps"
+    )

@@ -422,6 +422,7 @@ MORE = {
     "max": binary("max", bp.maximum, max_left, max_right),
     "sum": reduction("sum"),
     "mean": reduction("mean"),
+    "logsumexp": reduction("logsumexp"),
     "reshape": reshape_cases(),
     "transpose": transpose_cases(),
     "getitem": getitem_cases(),

@@ -220,6 +220,7 @@ def test_every_gate_has_its_symbol():
         "mean": v.mean(),
         "softmax": v.softmax(),
         "log_softmax": v.log_softmax(),
+        "logsumexp": v.logsumexp(),
         "CE": bp.cross_entropy(m, np.array([0, 2])),
         "reshape": m.reshape(3, 2),
         "ᵀ": m.T,
