@@ -47,6 +47,14 @@ SOLUTIONS = sorted((ROOT / "notebooks/solutions").glob("[0-9]*.ipynb")) + sorted
     (ROOT / "notebooks/ko/solutions").glob("[0-9]*.ipynb")
 )
 STUDENTS = ["ada", "ben", "cy", "dee"]
+
+
+def students_of(assignment):
+    """Who takes an assignment: everyone the English ones; the Korean ones all but dee, whose troubles
+    (a timeout, edited and deleted cells) are nbgrader's mechanics, the same in either language."""
+    return STUDENTS if not assignment.endswith("ko") else ["ada", "ben", "cy"]
+
+
 TIMEOUT = 6  # autograde's per-cell timeout here: every real cell takes well under a second
 
 pytestmark = [pytest.mark.nbgrader, pytest.mark.xdist_group("nbgrader")]
@@ -327,15 +335,16 @@ class Classroom:
             shutil.copy(solution, self.course / "source" / assignment / solution.name)
             self.outputs["generate_assignment", assignment] = nbgrader(self.course, "generate_assignment", assignment)
             self.outputs["release_assignment", assignment] = nbgrader(self.course, "release_assignment", assignment)
-            for student, home in self.homes.items():
+            for student in students_of(assignment):
+                home = self.homes[student]
                 nbgrader(home, "fetch_assignment", assignment, f"--student={student}")
                 path = home / assignment / solution.name
                 nbformat.write(submission(student, assignment, nbformat.read(path, as_version=4)), path)
                 nbgrader(home, "submit", assignment, f"--student={student}")
             for command in ("collect", "autograde", "generate_feedback", "release_feedback"):
                 self.outputs[command, assignment] = nbgrader(self.course, command, assignment)
-            for student, home in self.homes.items():
-                nbgrader(home, "fetch_feedback", assignment, f"--student={student}")
+            for student in students_of(assignment):
+                nbgrader(self.homes[student], "fetch_feedback", assignment, f"--student={student}")
 
     def scores(self):
         """{(student, assignment): {test cell id: score}} from the gradebook."""
@@ -390,11 +399,10 @@ def classroom(tmp_path_factory):
 def test_the_round_trip_covers_every_exercise_and_student(classroom):
     english = ["ex01", "ex02", "ex03", "ex04", "ex05", "ex06"]
     assert sorted(ASSIGNMENTS) == sorted(english + [a + "ko" for a in english])
-    assert sorted(classroom.scores_by_cell) == sorted((s, a) for s in STUDENTS for a in ASSIGNMENTS)
+    assert sorted(classroom.scores_by_cell) == sorted((s, a) for a in ASSIGNMENTS for s in students_of(a))
 
 
-@pytest.mark.parametrize("student", STUDENTS)
-@pytest.mark.parametrize("assignment", sorted(ASSIGNMENTS))
+@pytest.mark.parametrize(("student", "assignment"), [(s, a) for a in sorted(ASSIGNMENTS) for s in students_of(a)])
 def test_each_test_cell_gets_exactly_its_score(classroom, student, assignment):
     assert classroom.scores_by_cell[student, assignment] == expected_scores(student, assignment)
 
@@ -439,7 +447,7 @@ def test_no_solution_or_hidden_test_reaches_a_student(classroom, assignment):
             assert marker not in text, f"{marker!r} in {where} of {assignment}"
         leaked = [line for line in secrets if line in text]
         assert not leaked, f"solution lines in {where} of {assignment}: {leaked}"
-    for student in STUDENTS:
+    for student in students_of(assignment):
         feedback = classroom.fetched_feedback(student, assignment)
         assert "BEGIN HIDDEN TESTS" not in feedback and "quiet=True" not in feedback
     ada_feedback = visible_text(classroom.fetched_feedback("ada", assignment))
@@ -468,7 +476,7 @@ def test_autograde_warns_only_about_cells_a_student_changed(classroom, assignmen
             "Attribute 'checksum' for cell intro has changed!",
             "Attribute 'checksum' for cell setup has changed!",
         ],
-    }.get(base(assignment), [])
+    }.get(assignment, [])
     found = warnings(classroom.outputs["autograde", assignment])
     assert len(found) == len(expected), "\n".join(found)
     for line, text in zip(found, expected):
@@ -540,7 +548,7 @@ def test_edited_or_deleted_locked_cells_are_put_back_before_grading(classroom):
 
 @pytest.mark.parametrize("student", STUDENTS)
 def test_each_student_fetches_feedback_with_their_total(classroom, student):
-    for assignment in ASSIGNMENTS:
+    for assignment in [a for a in ASSIGNMENTS if student in students_of(a)]:
         feedback = classroom.fetched_feedback(student, assignment)
         total = sum(expected_scores(student, assignment).values())
         maximum = sum(points(assignment).values())
