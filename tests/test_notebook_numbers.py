@@ -12,7 +12,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from backpropnb.i18n import en, ko
+
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+EDITIONS = {"en": NOTEBOOKS, "ko": NOTEBOOKS / "ko"}  # the same code, so the same numbers in both
 SVG = "{http://www.w3.org/2000/svg}"
 
 # CURRICULUM.md section 1: the sigmoid neuron f = σ(w0·x0 + w1·x1 + w2), w = [2, -3, -3], x = [-1, -2]
@@ -25,11 +28,38 @@ NEURON = {
 }
 
 
+@pytest.fixture(autouse=True, params=sorted(EDITIONS))
+def edition(request):
+    """Every test here runs on the English and on the Korean edition's stored outputs."""
+    global FOLDER, WORDS
+    FOLDER = EDITIONS[request.param]
+    WORDS = (en if request.param == "en" else ko).STRINGS
+    yield request.param
+    FOLDER, WORDS = NOTEBOOKS, en.STRINGS
+
+
+FOLDER, WORDS = NOTEBOOKS, en.STRINGS
+
+
+def value(number):
+    """A drawing's value line in the edition's words (value("3"), "값 3")."""
+    return WORDS["render.value"].format(value=number)
+
+
+def grad(number):
+    """A drawing's gradient line (grad("-4"), "기울기 -4")."""
+    return f"{WORDS['render.grad']} {number}"
+
+
+def shape(text):
+    return WORDS["render.shape"].format(shape=text)
+
+
 def cell_outputs(notebook, source_line):
     """The outputs of the one code cell whose source has a line equal to ``source_line``."""
     cells = [
         cell
-        for cell in nbformat.read(NOTEBOOKS / notebook, as_version=4).cells
+        for cell in nbformat.read(FOLDER / notebook, as_version=4).cells
         if cell.cell_type == "code" and source_line in cell.source.splitlines()
     ]
     assert len(cells) == 1, f"{notebook}: {len(cells)} cells with the line {source_line!r}"
@@ -63,18 +93,18 @@ def drawn_nodes(notebook, source_line):
 )
 def test_the_sigmoid_neuron_drawings_show_the_lecture_gradients(notebook, line):
     nodes = drawn_nodes(notebook, line)
-    for name, (value, grad) in NEURON.items():
-        assert nodes[name][1:] == [f"value {value}", f"grad {grad}"], (name, nodes[name])
-    assert nodes["v0"][-2:] == ["value 0.7311", "grad 1"]  # the output, seeded with 1
+    for name, (number, gradient) in NEURON.items():
+        assert nodes[name][1:] == [value(number), grad(gradient)], (name, nodes[name])
+    assert nodes["v0"][-2:] == [value("0.7311"), grad("1")]  # the output, seeded with 1
 
 
 def test_the_circuit_drawing_shows_the_lecture_numbers():
     nodes = drawn_nodes("01_scalar_gates.ipynb", "bp.draw(f)")
-    assert nodes["v0"] == ["f", "value -12", "grad 1"]
-    assert nodes["q"][1:] == ["value 3", "grad -4"]
-    assert nodes["x"][1:] == ["value -2", "grad -4"]
-    assert nodes["y"][1:] == ["value 5", "grad -4"]
-    assert nodes["z"][1:] == ["value -4", "grad 3"]
+    assert nodes["v0"] == ["f", value("-12"), grad("1")]
+    assert nodes["q"][1:] == [value("3"), grad("-4")]
+    assert nodes["x"][1:] == [value("-2"), grad("-4")]
+    assert nodes["y"][1:] == [value("5"), grad("-4")]
+    assert nodes["z"][1:] == [value("-4"), grad("3")]
 
 
 def test_the_printed_numbers_are_the_lecture_numbers():
@@ -107,14 +137,14 @@ def test_the_vector_example_shows_the_lecture_numbers():
     assert "df/dq = [0.44 0.52]" in text and "[[0.088 0.176]\n [0.104 0.208]]" in text
     assert "df/dx = [-0.112  0.636]" in text
     nodes = drawn_nodes("03_vector_jacobians.ipynb", "bp.draw(ft)")
-    assert nodes["v0"][-2:] == ["value 0.116", "grad 1"]
-    assert nodes["q"][1:] == ["shape (2,)", "value [0.22, 0.26]", "grad [0.44, 0.52]"]
+    assert nodes["v0"][-2:] == [value("0.116"), grad("1")]
+    assert nodes["q"][1:] == [shape("(2,)"), value("[0.22, 0.26]"), grad("[0.44, 0.52]")]
     assert nodes["W"][1:] == [
-        "shape (2, 2)",
-        "value [[0.1, 0.5], [-0.3, 0.8]]",
-        "grad [[0.088, 0.176], [0.104, 0.208]]",
+        shape("(2, 2)"),
+        value("[[0.1, 0.5], [-0.3, 0.8]]"),
+        grad("[[0.088, 0.176], [0.104, 0.208]]"),
     ]
-    assert nodes["x"][1:] == ["shape (2,)", "value [0.2, 0.4]", "grad [-0.112, 0.636]"]
+    assert nodes["x"][1:] == [shape("(2,)"), value("[0.2, 0.4]"), grad("[-0.112, 0.636]")]
 
 
 def test_the_jacobian_and_hessian_notebooks_show_the_lecture_numbers():

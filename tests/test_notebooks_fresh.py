@@ -23,7 +23,11 @@ import nbformat
 import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
-STORED = sorted(NOTEBOOKS.glob("[0-9]*.ipynb")) + sorted((NOTEBOOKS / "solutions").glob("[0-9]*.ipynb"))
+STORED = [  # both editions: the Korean notebooks store outputs too (drawings and checkers in Korean)
+    path
+    for folder in (NOTEBOOKS, NOTEBOOKS / "ko")
+    for path in sorted(folder.glob("[0-9]*.ipynb")) + sorted((folder / "solutions").glob("[0-9]*.ipynb"))
+]
 IGNORED_TAGS = {"nbval-ignore-output", "nbval-skip"}
 SKIPPED_KEYS = {
     "metadata",
@@ -100,7 +104,7 @@ def test_the_sanitizers_cover_addresses_and_timings():
     assert sanitize("f = -12") == "f = -12"
 
 
-@pytest.mark.parametrize("path", STORED, ids=[p.name for p in STORED])
+@pytest.mark.parametrize("path", STORED, ids=[p.relative_to(NOTEBOOKS).as_posix() for p in STORED])
 def test_stored_outputs_come_from_one_top_to_bottom_run(path):
     notebook = nbformat.read(path, as_version=4)
     counts = [cell.execution_count for cell in notebook.cells if cell.cell_type == "code"]
@@ -110,7 +114,7 @@ def test_stored_outputs_come_from_one_top_to_bottom_run(path):
     )
 
 
-@pytest.mark.parametrize("path", STORED, ids=[p.name for p in STORED])
+@pytest.mark.parametrize("path", STORED, ids=[p.relative_to(NOTEBOOKS).as_posix() for p in STORED])
 def test_re_executing_changes_no_compared_output(path):
     stored = nbformat.read(path, as_version=4)
     fresh = load_run_all().execute(copy.deepcopy(stored), path.parent)

@@ -17,7 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parents[1]
-TUTORIALS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
+TUTORIALS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")) + sorted((ROOT / "notebooks/ko").glob("[0-9]*.ipynb"))
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 EXPLORERS = ("GateExplorer", "BackwardStepper", "JacobianExplorer", "HVPExplorer")
 
@@ -54,7 +54,7 @@ def test_the_tutorials_have_explorers_to_check():
 WITH_EXPLORERS = [p for p in TUTORIALS if explorer_cells(nbformat.read(p, as_version=4))]
 
 
-@pytest.mark.parametrize("path", WITH_EXPLORERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", WITH_EXPLORERS, ids=lambda p: p.relative_to(ROOT / "notebooks").as_posix())
 def test_html_export_shows_a_picture_of_every_explorer(path, tmp_path):
     notebook = nbformat.read(path, as_version=4)
     assert "widgets" not in notebook.metadata  # no saved widget state: see notebooks/run_all.py
