@@ -378,7 +378,10 @@ class Classroom:
         return found[0].read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="module")
+# The whole class runs once per test run: the module's tests share one xdist group (one worker), and the
+# fixture lives for the session, so other tests run in between on that worker do not tear it down. (With
+# pytest 9.2 the group was silently ignored, pytest-xdist#1386, and each worker ran the class: pytest < 9.2.)
+@pytest.fixture(scope="session")
 def classroom(tmp_path_factory):
     nbgrader_venv_or_skip()
     root = tmp_path_factory.mktemp("classroom")
