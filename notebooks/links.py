@@ -29,7 +29,7 @@ KOREAN = NOTEBOOKS / "ko"
 BRANCH = "main"
 INSTALL_TAG = "backpropnb-install"
 COLAB_BADGE = "https://colab.research.google.com/assets/colab-badge.svg"
-BINDER_LINE = re.compile(r"^\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\((.*)\)$", re.M)
+BINDER_LINE = re.compile(r"^\[!\[Binder\]\(https://mybinder\.org/badge_logo\.svg\)\]\(.*\)$", re.M)
 TABLE_START, TABLE_END = "<!-- colab-links: start -->", "<!-- colab-links: end -->"
 
 
@@ -47,18 +47,21 @@ def editions():
     return [(README, NOTEBOOKS), (README_KO, KOREAN)]
 
 
+def _folders(edition):
+    """The notebook folders of one edition (``NOTEBOOKS`` or ``KOREAN``), or of both when it is None."""
+    return [edition] if edition else [folder for _, folder in editions()]
+
+
 def tutorials(edition=None):
     """The tutorials of one edition's folder (``NOTEBOOKS`` or ``KOREAN``), or of both."""
-    folders = [edition] if edition else [folder for _, folder in editions()]
-    return [path for folder in folders for path in sorted(folder.glob("[0-9]*.ipynb"))]
+    return [path for folder in _folders(edition) for path in sorted(folder.glob("[0-9]*.ipynb"))]
 
 
 def exercises(edition=None):
     """Exercise notebooks: the solutions (their generator copies the install cell) and the students'."""
-    folders = [edition] if edition else [folder for _, folder in editions()]
     return [
         path
-        for folder in folders
+        for folder in _folders(edition)
         for sub in ("solutions", "exercises")
         for path in sorted((folder / sub).glob("[0-9]*.ipynb"))
     ]
@@ -66,9 +69,10 @@ def exercises(edition=None):
 
 def handed_out(edition=None):
     """The notebooks a student opens: tutorials and student exercise notebooks (not solutions)."""
-    folders = [edition] if edition else [folder for _, folder in editions()]
     return [
-        path for folder in folders for path in tutorials(folder) + sorted((folder / "exercises").glob("[0-9]*.ipynb"))
+        path
+        for folder in _folders(edition)
+        for path in tutorials(folder) + sorted((folder / "exercises").glob("[0-9]*.ipynb"))
     ]
 
 
